@@ -1,0 +1,63 @@
+# Customer intelligence as code. `make build` builds the warehouse; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+ORDERS ?= 100000
+SEED ?= 42
+
+export DBT_PROFILES_DIR ?= $(CURDIR)
+export CIQ_RAW_DIR ?= data/raw
+export CIQ_TRUTH_DIR ?= data/truth
+export CIQ_WAREHOUSE_PATH ?= warehouse/customer_intelligence.duckdb
+export CIQ_DUCKDB_TEMP_DIR ?= warehouse/.tmp
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup data build test lint docs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'customer_intelligence_project.pth').write_text('$(CURDIR)\n')"
+	touch $@
+
+setup: $(STAMP)  ## create .venv and install the pinned requirements
+
+data: $(STAMP)  ## generate the default raw data into $CIQ_RAW_DIR if it is not there
+	@if ls $(CIQ_RAW_DIR)/orders.* >/dev/null 2>&1; then \
+		echo "raw data found in $(CIQ_RAW_DIR)"; \
+	else \
+		$(BIN)/python -m customer_intelligence.generate --orders $(ORDERS) --seed $(SEED) \
+			--out $(CIQ_RAW_DIR) --truth-out $(CIQ_TRUTH_DIR); \
+	fi
+
+build: data  ## set up, generate data if needed, dbt build the warehouse
+	@mkdir -p $(dir $(CIQ_WAREHOUSE_PATH)) $(CIQ_DUCKDB_TEMP_DIR)
+	$(BIN)/dbt build
+	$(BIN)/dbt docs generate --static --quiet
+	@echo ""
+	@echo "warehouse: $(abspath $(CIQ_WAREHOUSE_PATH))"
+	@echo "docs:      $(abspath target/static_index.html)"
+
+test: $(STAMP)  ## set up and run every test (pytest incl. end-to-end dbt builds, SQL and Python lint)
+	$(BIN)/python -m pytest python_tests
+	$(BIN)/ruff check customer_intelligence python_tests models
+	$(BIN)/sqlfluff lint models macros tests analyses
+
+lint: $(STAMP)  ## lint SQL and Python only
+	$(BIN)/ruff check customer_intelligence python_tests models
+	$(BIN)/sqlfluff lint models macros tests analyses
+
+docs: $(STAMP)  ## write the self-contained docs site target/static_index.html
+	$(BIN)/dbt docs generate --static
+
+clean:  ## remove build outputs (keeps .venv and data)
+	rm -rf target logs warehouse dbt_packages

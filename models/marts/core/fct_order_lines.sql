@@ -1,0 +1,49 @@
+-- One row per order line, with its order's customer, date and status.
+-- Amounts: gross = quantity x unit price; net = gross - discount. Revenue counts completed orders only.
+with
+
+lines as (
+
+    select * from {{ ref('stg_raw__order_lines') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_raw__orders') }}
+
+),
+
+products as (
+
+    select product_id from {{ ref('dim_products') }}
+    where not is_unknown_member
+
+),
+
+final as (
+
+    select
+        cast(lines.order_id || '-' || cast(lines.line_number as {{ dbt.type_string() }}) as {{ dbt.type_string() }})
+            as order_line_id,
+        cast(lines.order_id as {{ dbt.type_string() }}) as order_id,
+        cast(lines.line_number as {{ dbt.type_bigint() }}) as line_number,
+        cast(orders.customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(coalesce(products.product_id, 'unknown') as {{ dbt.type_string() }}) as product_id,
+        cast(orders.order_ts as date) as order_date,
+        cast(lines.quantity as {{ type_double() }}) as quantity,
+        cast(lines.unit_price as {{ type_double() }}) as unit_price,
+        cast(round(lines.quantity * lines.unit_price, 2) as {{ type_double() }}) as gross_amount,
+        cast(round(lines.discount_amount, 2) as {{ type_double() }}) as discount_amount,
+        cast(round(lines.quantity * lines.unit_price - lines.discount_amount, 2) as {{ type_double() }})
+            as net_amount,
+        orders.status = 'completed' as is_completed
+    from lines
+    inner join orders
+        on lines.order_id = orders.order_id
+    left join products
+        on lines.product_id = products.product_id
+
+)
+
+select * from final

@@ -1,0 +1,47 @@
+-- One row per raw table: where every raw row went (staged, rejected, removed as a duplicate).
+{%- set tables = ['customers', 'orders', 'order_lines', 'products'] %}
+
+with
+
+{% for table_name in tables -%}
+{{ table_name }} as (
+
+    select
+        '{{ table_name }}' as source_table,
+        count(*) as raw_rows,
+        sum(case when reject_reason is null and dedup_rank = 1 then 1 else 0 end) as staged_rows,
+        sum(case when reject_reason is not null then 1 else 0 end) as rejected_rows,
+        sum(case when reject_reason is null and dedup_rank > 1 then 1 else 0 end) as duplicate_rows
+    from {{ ref('base_raw__' ~ table_name) }}
+
+),
+
+{% endfor -%}
+
+unioned as (
+
+    {% for table_name in tables -%}
+    select * from {{ table_name }}
+    {% if not loop.last %}union all
+    {% endif -%}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        cast(source_table as {{ dbt.type_string() }}) as source_table,
+        cast(raw_rows as {{ dbt.type_bigint() }}) as raw_rows,
+        cast(coalesce(staged_rows, 0) as {{ dbt.type_bigint() }}) as staged_rows,
+        cast(coalesce(rejected_rows, 0) as {{ dbt.type_bigint() }}) as rejected_rows,
+        cast(coalesce(duplicate_rows, 0) as {{ dbt.type_bigint() }}) as duplicate_rows,
+        cast(
+            case when raw_rows > 0 then 1.0 * coalesce(rejected_rows, 0) / raw_rows else 0 end
+            as {{ type_double() }}
+        ) as rejected_share
+    from unioned
+
+)
+
+select * from final

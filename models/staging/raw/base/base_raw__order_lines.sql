@@ -1,0 +1,98 @@
+-- depends_on: {{ ref('stg_raw__orders') }}
+-- One row per raw order_lines row: typed, with a reject reason or a dedup rank.
+-- Empty when there is no order_lines file (the orders file is then read at line grain).
+with
+
+source as (
+
+    {{ read_raw('order_lines') }}
+
+),
+
+valid_orders as (
+
+    select order_id from {{ ref('stg_raw__orders') }}
+
+),
+
+typed as (
+
+    select
+        source._raw_row_number,
+        {{ clean_text('source.order_id') }} as order_id,
+        {{ clean_text('source.line_number') }} as line_number_raw,
+        {{ safe_number('source.line_number', dbt.type_bigint()) }} as line_number,
+        {{ clean_text('source.product_id') }} as product_id,
+        {{ clean_text('source.quantity') }} as quantity_raw,
+        {{ safe_number('source.quantity') }} as quantity,
+        {{ clean_text('source.unit_price') }} as unit_price_raw,
+        {{ safe_number('source.unit_price') }} as unit_price,
+        {{ clean_text('source.discount_amount') }} as discount_amount_raw,
+        coalesce({{ safe_number('source.discount_amount') }}, 0) as discount_amount
+    from source
+
+),
+
+checked as (
+
+    select
+        typed.*,
+        case
+            when typed.order_id is null then 'null_key'
+            when typed.line_number_raw is not null and typed.line_number is null then 'invalid_line_number'
+            when typed.quantity is null then 'invalid_quantity'
+            when typed.quantity <= 0 or typed.quantity > {{ number_var('max_quantity') }} then 'invalid_quantity'
+            when typed.unit_price is null then 'invalid_price'
+            when typed.unit_price <= 0 or typed.unit_price > {{ number_var('max_unit_price') }} then 'invalid_price'
+            when typed.discount_amount_raw is not null and {{ safe_number('typed.discount_amount_raw') }} is null
+                then 'invalid_discount'
+            when typed.discount_amount < 0 or typed.discount_amount > typed.quantity * typed.unit_price
+                then 'invalid_discount'
+            when valid_orders.order_id is null then 'unknown_order'
+        end as reject_reason
+    from typed
+    left join valid_orders
+        on typed.order_id = valid_orders.order_id
+
+),
+
+numbered as (
+
+    select
+        *,
+        coalesce(
+            line_number,
+            row_number() over (partition by order_id order by _raw_row_number)
+        ) as line_number_final
+    from checked
+
+),
+
+ranked as (
+
+    select
+        *,
+        case
+            when reject_reason is null
+                then row_number() over (
+                    partition by order_id, line_number_final
+                    order by _raw_row_number desc
+                )
+        end as dedup_rank
+    from numbered
+
+)
+
+select
+    _raw_row_number,
+    order_id,
+    cast(line_number_final as {{ dbt.type_bigint() }}) as line_number,
+    order_id || '-' || cast(line_number_final as {{ dbt.type_string() }}) as record_key,
+    product_id,
+    quantity,
+    unit_price,
+    discount_amount,
+    cast(null as {{ dbt.type_string() }}) as dq_flags,
+    reject_reason,
+    dedup_rank
+from ranked

@@ -1,0 +1,62 @@
+-- depends_on: {{ ref('base_raw__orders') }}
+-- One row per order line: valid lines of the order_lines file (order grain), or the valid
+-- rows of the orders file (line grain, where a negative quantity is a cancellation line).
+with
+
+{% if orders_line_grain() -%}
+base as (
+
+    select * from {{ ref('base_raw__orders') }}
+    where reject_reason is null and dedup_rank = 1
+
+),
+
+lines as (
+
+    select
+        order_id,
+        row_number() over (partition by order_id order by _raw_row_number) as line_number,
+        product_id,
+        coalesce(quantity, case when amount < 0 then -1 else 1 end) as quantity,
+        unit_price,
+        amount,
+        coalesce(discount_amount, 0) as discount_amount
+    from base
+
+),
+
+final as (
+
+    select
+        order_id,
+        cast(line_number as {{ dbt.type_bigint() }}) as line_number,
+        product_id,
+        quantity,
+        coalesce(unit_price, abs(amount) / abs(quantity)) as unit_price,
+        discount_amount
+    from lines
+
+)
+{%- else -%}
+base as (
+
+    select * from {{ ref('base_raw__order_lines') }}
+    where reject_reason is null and dedup_rank = 1
+
+),
+
+final as (
+
+    select
+        order_id,
+        line_number,
+        product_id,
+        quantity,
+        unit_price,
+        discount_amount
+    from base
+
+)
+{%- endif %}
+
+select * from final

@@ -1,0 +1,12 @@
+{#- Fails on every raw table whose rows are not all accounted for:
+    raw_rows must equal staged_rows + rejected_rows + duplicate_rows. -#}
+{% test raw_rows_accounted_for(model) %}
+    select
+        source_table,
+        raw_rows,
+        staged_rows,
+        rejected_rows,
+        duplicate_rows
+    from {{ model }}
+    where raw_rows <> staged_rows + rejected_rows + duplicate_rows
+{% endtest %}
