@@ -3,7 +3,8 @@
     read_raw(table) renders a select over the raw file of one table of the raw contract:
     - the file is <CIQ_RAW_DIR>/<table>.parquet or .csv (found at run time with glob);
     - a missing optional file yields a typed, empty select; a missing required file is a clear error;
-    - contract columns are matched case-insensitively, or through var raw_column_map; a missing
+    - contract columns are matched ignoring case, spaces and underscores (UnitPrice = unit_price),
+      or through var raw_column_map; a missing
       required column is a clear error naming the file, the column and what was expected;
       missing optional columns come through as nulls; extra columns are ignored (logged);
     - every row carries _raw_row_number, its 0-based position in the file, so every raw row can be
@@ -58,13 +59,14 @@
     {%- endfor -%}
     {%- set by_lower = {} -%}
     {%- for c in file_columns -%}
-        {%- do by_lower.update({c.lower().strip().lstrip('\ufeff'): c}) -%}
+        {%- do by_lower.update({c.lower().strip().lstrip('\ufeff').replace('_', '').replace(' ', ''): c}) -%}
     {%- endfor -%}
     {%- set mapping = {} -%}
     {%- for col, props in spec.items() -%}
         {%- set wanted = user_map.get(col, col) -%}
-        {%- if wanted.lower() in by_lower -%}
-            {%- do mapping.update({col: by_lower[wanted.lower()]}) -%}
+        {%- set wanted_key = wanted.lower().strip().replace('_', '').replace(' ', '') -%}
+        {%- if wanted_key in by_lower -%}
+            {%- do mapping.update({col: by_lower[wanted_key]}) -%}
         {%- elif col in user_map -%}
             {{ exceptions.raise_compiler_error("Raw file '" ~ file ~ "': raw_column_map maps " ~ table_name ~ "." ~ col ~ " to column '" ~ wanted ~ "', which the file does not have. Columns found: " ~ file_columns | join(', ')) }}
         {%- elif props['required'] -%}

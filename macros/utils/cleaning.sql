@@ -68,7 +68,7 @@
     {%- if not modules.re.match('^-?[0-9]+(\.[0-9]+)?$', text) -%}
         {{ exceptions.raise_compiler_error("var " ~ var_name ~ " must be a number, got: '" ~ text ~ "'") }}
     {%- endif -%}
-    {{ text }}
+    cast({{ text }} as {{ type_double() }})
 {%- endmacro %}
 
 {#- The last valid order date: var max_order_date, or the run's date. -#}

@@ -1,5 +1,8 @@
 -- One row: the date every customer figure is computed as of.
 -- var as_of_date (YYYY-MM-DD), or by default the day after the last valid order date.
+{%- set default_as_of = "coalesce(cast(" ~ dbt.dateadd('day', 1, 'max(cast(order_ts as date))') ~ " as date), " ~ max_order_date() ~ ")" %}
+{%- set as_of_expression = date_literal(var('as_of_date'), 'as_of_date') if var('as_of_date') | string | trim else default_as_of %}
+
 with
 
 orders as (
@@ -10,15 +13,7 @@ orders as (
 
 final as (
 
-    select
-        {% if var('as_of_date') | string | trim -%}
-        {{ date_literal(var('as_of_date'), 'as_of_date') }} as as_of_date
-        {%- else -%}
-        coalesce(
-            cast({{ dbt.dateadd('day', 1, 'max(cast(order_ts as date))') }} as date),
-            {{ max_order_date() }}
-        ) as as_of_date
-        {%- endif %}
+    select {{ as_of_expression }} as as_of_date
     from orders
 
 )

@@ -62,9 +62,9 @@ sequenced as (
         case
             when is_completed
                 then row_number() over (
-                    partition by customer_id, is_completed
-                    order by order_ts, order_id
-                )
+                        partition by customer_id, is_completed
+                        order by order_ts, order_id
+                    )
         end as completed_order_sequence
     from joined
 

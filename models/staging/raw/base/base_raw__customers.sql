@@ -109,9 +109,9 @@ ranked as (
         case
             when reject_reason is null
                 then row_number() over (
-                    partition by customer_id, reject_reason
-                    order by updated_at desc nulls last, _raw_row_number desc
-                )
+                        partition by customer_id, reject_reason
+                        order by updated_at desc nulls last, _raw_row_number desc
+                    )
         end as dedup_rank
     from checked
 

@@ -75,9 +75,9 @@ ranked as (
         case
             when reject_reason is null
                 then row_number() over (
-                    partition by order_id, line_number_final
-                    order by _raw_row_number desc
-                )
+                        partition by order_id, line_number_final
+                        order by _raw_row_number desc
+                    )
         end as dedup_rank
     from numbered
 

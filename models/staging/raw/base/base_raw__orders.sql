@@ -114,17 +114,17 @@ ranked as (
         case
             when reject_reason is null
                 then row_number() over (
-                    {%- if line_grain %}
+                        {%- if line_grain %}
                     partition by
                         {% if has_order_id %}order_id, {% endif -%}
                         customer_id, order_ts_raw, channel_raw, status_raw, product_id,
                         quantity_raw, unit_price_raw, discount_amount, amount_raw
                     order by _raw_row_number
                     {%- else %}
-                    partition by order_id
-                    order by updated_at desc nulls last, _raw_row_number desc
-                    {%- endif %}
-                )
+                        partition by order_id
+                        order by updated_at desc nulls last, _raw_row_number desc
+                        {%- endif %}
+                    )
         end as dedup_rank
     from checked
 

@@ -1,0 +1,34 @@
+"""Shared fixtures: one generated dataset and one full dbt build, shared by every test that needs it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dbt_project_runner import Build, run_dbt  # noqa: E402
+
+E2E_ORDERS = 20_000
+E2E_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def generated_data(tmp_path_factory) -> dict[str, Path]:
+    """A small generated dataset with dirt, and its planted truth."""
+    from customer_intelligence.generate import generate
+
+    root = tmp_path_factory.mktemp("generated")
+    raw, truth = root / "raw", root / "truth"
+    generate(orders=E2E_ORDERS, seed=E2E_SEED, out_dir=raw, truth_dir=truth, progress=False)
+    return {"raw": raw, "truth": truth, "root": root}
+
+
+@pytest.fixture(scope="session")
+def built(generated_data, tmp_path_factory) -> Build:
+    """One full `dbt build` of the project on the generated dataset."""
+    build = run_dbt(["build"], generated_data["raw"], tmp_path_factory.mktemp("build"))
+    assert build.ok, build.output[-5000:]
+    return build
