@@ -1,7 +1,7 @@
 {#- Loading raw files (bring-your-own data).
 
     read_raw(table) renders a select over the raw file of one table of the raw contract:
-    - the file is <CIQ_RAW_DIR>/<table>.parquet or .csv (found at run time with glob);
+    - the file is <CIQ_RAW_DIR>/<table>.parquet or .csv (found at run time: raw_file_access.sql);
     - a missing optional file yields a typed, empty select; a missing required file is a clear error;
     - contract columns are matched ignoring case, spaces and underscores (UnitPrice = unit_price),
       or through var raw_column_map; a missing
@@ -21,11 +21,8 @@
 
 {% macro find_raw_file(table_name) %}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set query -%}
-        select file from glob('{{ raw_dir() }}/{{ table_name }}.*') order by file
-    {%- endset -%}
     {%- set found = [] -%}
-    {%- for f in run_query(query).columns[0].values() -%}
+    {%- for f in run_query(raw_file_listing_sql(raw_dir(), table_name)).columns[0].values() -%}
         {%- if f.lower().endswith('.parquet') or f.lower().endswith('.csv') or f.lower().endswith('.csv.gz') -%}
             {%- do found.append(f) -%}
         {%- endif -%}
@@ -40,19 +37,11 @@
     {{ return(find_raw_file(table_name) is not none) }}
 {% endmacro %}
 
-{% macro raw_reader(file) %}
-    {%- if file.lower().endswith('.parquet') -%}
-        {{ return("read_parquet('" ~ file ~ "', file_row_number = true)") }}
-    {%- else -%}
-        {{ return("read_csv('" ~ file ~ "', header = true, all_varchar = true, auto_detect = true, strict_mode = false, max_line_size = 10000000)") }}
-    {%- endif -%}
-{% endmacro %}
-
 {#- Map contract column -> column name in the file (only those present). -#}
 {% macro raw_column_mapping(table_name, file) %}
     {%- set spec = raw_contract()[table_name]['columns'] -%}
     {%- set user_map = var('raw_column_map', {}).get(table_name, {}) -%}
-    {%- set described = run_query('describe select * from ' ~ raw_reader(file)) -%}
+    {%- set described = run_query(describe_query_sql('select * from ' ~ raw_reader(file))) -%}
     {%- set file_columns = [] -%}
     {%- for c in described.columns[0].values() -%}
         {%- if c != 'file_row_number' -%}{%- do file_columns.append(c) -%}{%- endif -%}
@@ -103,22 +92,18 @@
     select
         cast(null as {{ dbt.type_bigint() }}) as _raw_row_number,
         {%- for col, props in spec['columns'].items() %}
-        cast(null as {{ props['type'] }}) as {{ col }}{{ ',' if not loop.last }}
+        cast(null as {{ raw_contract_sql_type(props['type']) }}) as {{ col }}{{ ',' if not loop.last }}
         {%- endfor %}
     where 1 = 0
     {%- else -%}
     {%- set mapping = raw_column_mapping(table_name, file) %}
     select
-        {% if file.lower().endswith('.parquet') -%}
-        file_row_number as _raw_row_number,
-        {%- else -%}
-        row_number() over () - 1 as _raw_row_number,
-        {%- endif %}
+        {{ raw_row_number(file) }} as _raw_row_number,
         {%- for col, props in spec['columns'].items() %}
         {% if col in mapping -%}
-        "{{ mapping[col] }}" as {{ col }}
+        {{ adapter.quote(mapping[col]) }} as {{ col }}
         {%- else -%}
-        cast(null as {{ props['type'] }}) as {{ col }}
+        cast(null as {{ raw_contract_sql_type(props['type']) }}) as {{ col }}
         {%- endif -%}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ raw_reader(file) }}
