@@ -17,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data build test lint docs clean
+.PHONY: help setup data build test lint docs clean spark-setup spark-build test-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,3 +63,28 @@ docs: $(STAMP)  ## write the self-contained docs site target/static_index.html
 
 clean:  ## remove build outputs (keeps .venv and data)
 	rm -rf target logs warehouse dbt_packages
+
+# --- Apache Spark (dbt-spark, method: session) --------------------------------------------------------
+# A second venv, so that `make setup` never pulls pyspark (about 450 MB). Needs Java 17 (java on PATH).
+SPARK_VENV ?= .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+SPARK_STAMP := $(SPARK_VENV)/.installed
+export CIQ_SPARK_DIR ?= warehouse/spark
+export SPARK_LOCAL_IP ?= 127.0.0.1
+
+$(SPARK_STAMP): requirements.txt requirements-spark.txt pyproject.toml
+	@command -v java >/dev/null 2>&1 || { echo "Spark needs Java 17: apt-get install -y openjdk-17-jre-headless"; exit 1; }
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/pip install --quiet --upgrade pip
+	$(SPARK_BIN)/pip install --quiet -r requirements-spark.txt
+	$(SPARK_BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'customer_intelligence_project.pth').write_text('$(CURDIR)\n')"
+	touch $@
+
+spark-setup: $(SPARK_STAMP)  ## create .venv-spark: the pinned requirements plus dbt-spark and pyspark
+	$(SPARK_BIN)/pip check
+
+spark-build: data $(SPARK_STAMP)  ## dbt build on Spark (in-process) into $CIQ_SPARK_DIR
+	CIQ_TARGET=spark $(SPARK_BIN)/dbt build --target-path target/spark
+
+test-spark: $(SPARK_STAMP)  ## build the same small data on DuckDB and Spark, compare every table and key figure
+	$(SPARK_BIN)/python -m pytest python_tests/test_spark_frames.py python_tests/test_spark_build.py
