@@ -38,14 +38,22 @@ final as (
 
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(1 + floor(5 * cast(recency_rank - 1 as {{ type_double() }}) / scored_customers)
-            as {{ dbt.type_bigint() }}) as recency_score,
-        cast(1 + floor(5 * cast(frequency_rank - 1 as {{ type_double() }}) / scored_customers)
-            as {{ dbt.type_bigint() }}) as frequency_score,
-        cast(1 + floor(5 * cast(monetary_rank - 1 as {{ type_double() }}) / scored_customers)
-            as {{ dbt.type_bigint() }}) as monetary_score,
-        cast(1 + floor(100 * cast(monetary_rank - 1 as {{ type_double() }}) / scored_customers)
-            as {{ dbt.type_bigint() }}) as spending_score
+        cast(
+            1 + floor(5 * cast(recency_rank - 1 as {{ type_double() }}) / scored_customers)
+            as {{ dbt.type_bigint() }}
+        ) as recency_score,
+        cast(
+            1 + floor(5 * cast(frequency_rank - 1 as {{ type_double() }}) / scored_customers)
+            as {{ dbt.type_bigint() }}
+        ) as frequency_score,
+        cast(
+            1 + floor(5 * cast(monetary_rank - 1 as {{ type_double() }}) / scored_customers)
+            as {{ dbt.type_bigint() }}
+        ) as monetary_score,
+        cast(
+            1 + floor(100 * cast(monetary_rank - 1 as {{ type_double() }}) / scored_customers)
+            as {{ dbt.type_bigint() }}
+        ) as spending_score
     from ranked
 
 )
