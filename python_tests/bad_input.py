@@ -75,4 +75,6 @@ def data_test_statuses(build) -> dict[str, str]:
 def model_statuses(build) -> dict[str, str]:
     """Status (success / error / skipped) of every model, by model name."""
     results = json.loads((build.target_dir / "run_results.json").read_text())
-    return {r["unique_id"].split(".")[-1]: r["status"] for r in results["results"] if r["unique_id"].startswith("model.")}
+    return {
+        r["unique_id"].split(".")[-1]: r["status"] for r in results["results"] if r["unique_id"].startswith("model.")
+    }

@@ -219,7 +219,8 @@ def test_messy_build_succeeds_and_warns_on_rejected_share(messy_build):
     assert tests["rejected_share_at_most_base_raw__products_rejected_share_warn"] == "pass"
     assert all(status in ("pass", "warn") for status in tests.values()), tests
     # the extra columns are ignored, and said so
-    assert re.search(r"raw customers: .*ignoring columns not in the raw contract: loyalty_tier, Notes", messy_build.output)
+    ignored = r"raw customers: .*ignoring columns not in the raw contract: loyalty_tier, Notes"
+    assert re.search(ignored, messy_build.output)
 
 
 def test_messy_every_row_ends_where_it_should(messy_build):
@@ -227,7 +228,9 @@ def test_messy_every_row_ends_where_it_should(messy_build):
 
 
 def test_messy_rejected_rows_carry_table_position_and_reason(messy_build):
-    rejected = messy_build.query("select source_table, _raw_row_number, reject_reason from staging.stg_raw__rejected_rows")
+    rejected = messy_build.query(
+        "select source_table, _raw_row_number, reject_reason from staging.stg_raw__rejected_rows"
+    )
     got = {(r["source_table"], r["_raw_row_number"]): r["reject_reason"] for r in rejected.to_dict("records")}
     want = {
         (table, i): outcome
@@ -258,8 +261,10 @@ def test_messy_customers_attributes_and_versions(messy_build):
 
 
 def test_messy_orders_dates_formats_channels_and_statuses(messy_build):
-    o = messy_build.query("select order_id, customer_id, cast(cast(order_ts as date) as varchar) as d, channel, status, dq_flags "
-                          "from staging.stg_raw__orders").set_index("order_id")
+    o = messy_build.query(
+        "select order_id, customer_id, cast(cast(order_ts as date) as varchar) as d, channel, status, dq_flags "
+        "from staging.stg_raw__orders"
+    ).set_index("order_id")
     assert sorted(o.index) == MESSY_ORDERS
     # mixed date formats in one column
     assert str(o.loc["O2", "d"]) == "2024-03-15"
@@ -390,7 +395,7 @@ def test_anomaly_monitor_flags_the_missing_day_and_the_spike(line_grain_build):
     for name in ("daily_order_count_within_band", "daily_revenue_within_band"):
         compiled = next(b.target_dir.glob(f"compiled/**/{name}.sql")).read_text()
         flagged = b.query(compiled)
-        assert sorted(zip(flagged["date_day"].astype(str), flagged["anomaly"])) == [
+        assert sorted(zip(flagged["date_day"].astype(str), flagged["anomaly"], strict=True)) == [
             ("2024-02-04", "below band"),
             ("2024-02-07", "above band"),
         ], name

@@ -21,7 +21,8 @@ def test_source_freshness_reads_the_newest_valid_update(generated_data, tmp_path
         extra_env={"CIQ_FRESHNESS_WARN_DAYS": "1", "CIQ_FRESHNESS_ERROR_DAYS": "100000"},
     )
     assert build.ok, build.output[-3000:]
-    results = {r["unique_id"].split(".")[-1]: r for r in json.loads((tmp_path / "target" / "sources.json").read_text())["results"]}
+    sources = json.loads((tmp_path / "target" / "sources.json").read_text())["results"]
+    results = {r["unique_id"].split(".")[-1]: r for r in sources}
     assert set(results) == {"customers", "orders"}  # order_lines and products have no updated_at
     now = pd.Timestamp(dt.datetime.now())
     for table, result in results.items():
