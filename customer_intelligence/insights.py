@@ -76,6 +76,7 @@ __all__ = [
     "build_report",
     "count",
     "load_frames",
+    "order_findings",
     "money",
     "pct",
     "render_html",
@@ -713,10 +714,14 @@ FINDING_FUNCTIONS: list[tuple[Callable[..., list[Finding]], tuple[str, ...]]] = 
 ]
 
 
-def all_findings(frames: dict[str, Any]) -> list[Finding]:
-    """Every finding, grouped by :data:`CATEGORIES` order, by importance (descending) within a group, then key."""
-    findings = [f for function, names in FINDING_FUNCTIONS for f in function(*(frames[n] for n in names))]
+def order_findings(findings: list[Finding]) -> list[Finding]:
+    """Grouped in :data:`CATEGORIES` order, by importance (descending) within a group, then key and sentence."""
     return sorted(findings, key=lambda f: (CATEGORIES.index(f.category), -round(f.importance, 12), f.key, f.sentence))
+
+
+def all_findings(frames: dict[str, Any]) -> list[Finding]:
+    """Every finding of :data:`FINDING_FUNCTIONS` on the frames, ordered by :func:`order_findings`."""
+    return order_findings([f for function, names in FINDING_FUNCTIONS for f in function(*(frames[n] for n in names))])
 
 
 def headline_kpis(kpis: pd.Series) -> list[tuple[str, str]]:
