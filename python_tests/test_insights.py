@@ -415,3 +415,53 @@ def test_report_states_the_one_time_buyers_and_kpis(report_on_build, planted):
     assert page.startswith("<!DOCTYPE html>") and "Headline KPIs" in page
     assert {f.category for f in report.findings} == set(CATEGORIES)
     assert all(0 <= f.importance <= 1 and not math.isnan(f.importance) for f in report.findings)
+
+
+def test_orders_only_data_gives_a_report_without_demographic_findings():
+    """Orders-only exports: every demographic is Unknown, membership unknown; the report still renders."""
+    unknown_groups = groups([("unknown", 8, 3, 300.0)], "age_group")
+    kpis = pd.Series(
+        {"as_of_date": pd.Timestamp("2025-01-01"), "total_customers": 3, "total_orders": 5, "net_revenue": 300.0,
+         "average_order_value": 60.0, "lifetime_value": 100.0, "repeat_purchase_rate": 2 / 3,
+         "repeat_rate_target": 0.4, "repeat_customers": 2, "prime_share": float("nan"),
+         "average_annual_income": float("nan"), "average_spending_score": 50.0, "active_window_days": 30,
+         "active_customers": 1, "at_risk_rate": 0.0, "churn_rate": 1 / 3}
+    )
+    frames = {
+        "kpis": kpis,
+        "total_revenue": 300.0,
+        "age_groups": unknown_groups,
+        "children": groups([("Unknown", 3, 3, 300.0)], "children_status"),
+        "children_country_gender": pd.DataFrame(
+            [("Unknown", "ZZ", "Unknown", "Unknown", 3, 300.0)],
+            columns=["children_status", "country_code", "country_name", "gender", "customers", "net_revenue"],
+        ),
+        "membership_country": pd.DataFrame(
+            [("Unknown", "ZZ", "Unknown", 3, 300.0)],
+            columns=["membership", "country_code", "country_name", "customers", "net_revenue"],
+        ),
+        "ml_segments": pd.DataFrame([("New", 3, 300.0)], columns=["segment", "customers", "net_revenue"]),
+        "loyalty_tiers": groups([("VIP", 1, 0, 0.0), ("Loyal", 2, 0, 0.0), ("Periodic", 3, 2, 250.0),
+                                 ("One-time", 4, 1, 50.0)], "loyalty_tier"),
+        "frequency_bands": groups([("1 order", 1, 1, 50.0), ("2-3 orders", 2, 2, 250.0)], "frequency_band"),
+        "memberships": groups([("Prime", 1, 0, 0.0), ("Non-Prime", 2, 0, 0.0), ("Unknown", 3, 3, 300.0)],
+                              "membership"),
+        "quadrants": groups([("Unknown Income", 5, 3, 300.0)], "spending_quadrant").assign(
+            average_annual_income=float("nan"), recommended_action=None
+        ),
+        "status": pd.DataFrame(
+            [("overall", "All customers", 3, 1, 0, 1 / 3, 0.0, 0.0, 90, 180)],
+            columns=["segment_type", "segment", "customers", "churned_customers", "at_risk_customers", "churn_rate",
+                     "at_risk_rate", "at_risk_net_revenue", "at_risk_inactivity_days", "churn_inactivity_days"],
+        ),
+        "customers": risk_customers().iloc[:3].assign(
+            monetary_score=[5, 3, 1], predicted_clv_12m=[10.0, 5.0, 1.0], churn_probability=[0.1, 0.5, 0.9]
+        ),
+    }
+    report = insights.build_report(frames)
+    keys = {f.key for f in report.findings}
+    assert not keys & {"age_group_most_revenue", "core_age_band", "children_larger_share",
+                       "leading_country_by_children", "weakest_market", "prime_value", "underperformers"}
+    assert {"repeat_rate_on_target", "one_time_buyers", "inactivity"} <= keys
+    assert ("Prime share of customers", "n/a") in report.kpis
+    assert "## Threats" in render_markdown(report) and render_html(report).endswith("</html>\n")
