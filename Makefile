@@ -42,10 +42,13 @@ data: $(STAMP)  ## generate the default raw data into $CIQ_RAW_DIR if it is not 
 build: data  ## set up, generate data if needed, dbt build the warehouse
 	@mkdir -p $(dir $(CIQ_WAREHOUSE_PATH)) $(CIQ_DUCKDB_TEMP_DIR)
 	$(BIN)/dbt build
+	$(BIN)/python -m customer_intelligence.insights
+	$(BIN)/python -m customer_intelligence.alerts
 	$(BIN)/dbt docs generate --static --quiet
 	@echo ""
 	@echo "warehouse: $(abspath $(CIQ_WAREHOUSE_PATH))"
 	@echo "docs:      $(abspath target/static_index.html)"
+	@echo "insights:  $(abspath reports/insights.md) (and .html); alerts in $(abspath reports/alerts)"
 
 test: $(STAMP)  ## set up and run every test (pytest incl. end-to-end dbt builds, SQL and Python lint)
 	$(BIN)/python -m pytest python_tests
