@@ -18,7 +18,7 @@ With no filter, every figure equals the corresponding mart (``kpi_overview``, ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -181,10 +181,10 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
                 count(*) as customers,
                 coalesce(sum(period_orders), 0) as orders,
                 coalesce(sum(period_revenue), 0) as revenue,
-                sum(case when period_orders >= 2 then 1 else 0 end) as repeat_customers,
-                sum(case when membership = 'Prime' then 1 else 0 end) as prime_customers,
-                sum(case when membership in ('Prime', 'Non-Prime') then 1 else 0 end) as known_membership,
-                sum(case when customer_status = 'At Risk' then 1 else 0 end) as at_risk_customers,
+                count(case when period_orders >= 2 then 1 end) as repeat_customers,
+                count(case when membership = 'Prime' then 1 end) as prime_customers,
+                count(case when membership in ('Prime', 'Non-Prime') then 1 end) as known_membership,
+                count(case when customer_status = 'At Risk' then 1 end) as at_risk_customers,
                 avg(annual_income) as average_annual_income,
                 avg(spending_score) as average_spending_score
             from period_customers
@@ -207,10 +207,10 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
         "revenue": revenue,
         "average_order_value": ratio(revenue, orders),
         "lifetime_value": ratio(revenue, customers),
-        "repeat_customers": int(row["repeat_customers"] or 0),
-        "repeat_purchase_rate": ratio(row["repeat_customers"] or 0, customers),
-        "prime_share": ratio(row["prime_customers"] or 0, row["known_membership"] or 0),
-        "at_risk_rate": ratio(row["at_risk_customers"] or 0, customers),
+        "repeat_customers": int(row["repeat_customers"]),
+        "repeat_purchase_rate": ratio(row["repeat_customers"], customers),
+        "prime_share": ratio(row["prime_customers"], row["known_membership"]),
+        "at_risk_rate": ratio(row["at_risk_customers"], customers),
         "active_customers": int(row["active_customers"]),
         "active_window_days": int(row["active_window_days"]),
         "average_annual_income": float(row["average_annual_income"]) if customers else float("nan"),
@@ -410,7 +410,8 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
 
     A customer is active on a day when they have a completed order in the window of days ending on it (orders
     before the period start count for its first days). Long periods are sampled weekly (every 7th day back
-    from the period's last day) to bound the work. Every (day, segment) pair is listed, 0 when none is active.
+    from the period's last day) to bound the work. Every (day, segment) pair of the filtered customers'
+    segments is listed, 0 when none is active.
     """
     column = _segment_column(segment)
     return _query(con, filters, f"""
@@ -447,7 +448,7 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
             group by 1, 2
         ),
         segments as (
-            select distinct {column} as segment from period_customers
+            select distinct {column} as segment from customers
         ),
         final as (
             select days.date_day, segments.segment, coalesce(active.active_customers, 0) as active_customers
@@ -546,8 +547,3 @@ def activity_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, top_n: int
         )
         select * from final order by revenue_rank, month_start
     """, {"top_n": top_n})
-
-
-def last_day(options: FilterOptions) -> date:
-    """The last day a period can end on (the day before the as-of date)."""
-    return options.as_of_date - timedelta(days=1)

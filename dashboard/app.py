@@ -1,0 +1,32 @@
+"""Customer intelligence dashboard (Streamlit): `make dashboard`, or `streamlit run dashboard/app.py`.
+
+Reads only the published marts (see customer_intelligence.publish). The sidebar filters (date range,
+membership segment, country) live in st.session_state and apply to every visual on every page.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import shared` from the pages
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the project's package without a venv .pth
+
+import shared  # noqa: E402
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/loyalty_value.py", title="Loyalty & value", icon=":material/loyalty:"),
+    st.Page("pages/segments.py", title="Segments", icon=":material/scatter_plot:"),
+    st.Page("pages/demographics.py", title="Demographics", icon=":material/groups:"),
+    st.Page("pages/engagement_retention.py", title="Engagement & retention", icon=":material/timeline:"),
+    st.Page("pages/churn_actions.py", title="Churn & actions", icon=":material/warning:"),
+]
+
+st.set_page_config(page_title="Customer intelligence", page_icon=":material/insights:", layout="wide")
+page = st.navigation(PAGES)
+shared.require_publication()
+shared.sidebar_filters()
+page.run()
