@@ -1,7 +1,8 @@
 """Customer intelligence dashboard (Streamlit): `make dashboard`, or `streamlit run dashboard/app.py`.
 
-Reads only the published marts (see customer_intelligence.publish). The sidebar filters (date range,
-membership segment, country) live in st.session_state and apply to every visual on every page.
+Reads only the published marts (see customer_intelligence.publish). Every page starts with
+`shared.page_filters()`: the sidebar filters (date range, membership segment, country), whose values are kept
+in st.session_state so that they apply to every visual on every page.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import shared` from the pages
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the project's package without a venv .pth
 
-import shared  # noqa: E402
-
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/loyalty_value.py", title="Loyalty & value", icon=":material/loyalty:"),
@@ -26,7 +25,4 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="Customer intelligence", page_icon=":material/insights:", layout="wide")
-page = st.navigation(PAGES)
-shared.require_publication()
-shared.sidebar_filters()
-page.run()
+st.navigation(PAGES).run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -88,25 +89,41 @@ def has_table(name: str) -> bool:
     return name in set(tables["table_name"])
 
 
+def _keep(widget_key: str) -> None:
+    """on_change of a filter widget: remember its value for every page."""
+    st.session_state[f"kept_{widget_key}"] = st.session_state[widget_key]
+
+
+def _restore(widget_key: str, default: object, valid: Callable[[object], bool]) -> None:
+    """Set a filter widget's value, before it is drawn, from the value remembered by ``_keep`` (widget state
+    alone does not survive a switch to another page), dropping one the publication no longer offers."""
+    remembered = st.session_state.get(f"kept_{widget_key}", default)
+    value = remembered if valid(remembered) else default
+    st.session_state[widget_key] = value
+    st.session_state[f"kept_{widget_key}"] = value
+
+
 def sidebar_filters() -> None:
-    """The shared filters (date range, membership, country), kept in st.session_state across pages."""
+    """The shared filters (date range, membership, country), drawn in the sidebar by every page. Their values
+    are kept in st.session_state (``kept_<widget key>``), so they apply to every visual on every page."""
     options: dd.FilterOptions = load("filter_options")
     info = sql("select publication_id, published_at from publication.publication_info")
+    names = dict(options.countries)
+    _restore("filter_dates", (options.first_date, options.last_date),
+             lambda v: isinstance(v, (tuple, list)) and all(options.first_date <= d <= options.last_date for d in v))
+    _restore("filter_memberships", [], lambda v: set(v) <= set(options.memberships))
+    _restore("filter_countries", [], lambda v: set(v) <= set(names))
     with st.sidebar:
         st.header("Filters")
         st.caption("Apply to every visual on every page.")
-        st.date_input(
-            "Order date range",
-            value=(options.first_date, options.last_date),
-            min_value=options.first_date,
-            max_value=options.last_date,
-            key="filter_dates",
-        )
-        st.multiselect("Membership segment", options.memberships, key="filter_memberships", placeholder="All")
-        names = dict(options.countries)
+        st.date_input("Order date range", min_value=options.first_date, max_value=options.last_date,
+                      key="filter_dates", on_change=_keep, args=("filter_dates",))
+        st.multiselect("Membership segment", options.memberships, key="filter_memberships", placeholder="All",
+                       on_change=_keep, args=("filter_memberships",))
         st.multiselect(
             "Country", [code for code, _ in options.countries], key="filter_countries",
             format_func=lambda code: f"{names.get(code, code)} ({code})", placeholder="All",
+            on_change=_keep, args=("filter_countries",),
         )
         st.divider()
         st.caption(
@@ -117,7 +134,8 @@ def sidebar_filters() -> None:
 
 def current_filters() -> dd.Filters:
     """The filters chosen in the sidebar (a half-picked date range counts as its first day only)."""
-    dates = st.session_state.get("filter_dates")
+    state = {key: st.session_state.get(f"kept_{key}") for key in FILTER_KEYS}
+    dates = state["filter_dates"]
     start = end = None
     if isinstance(dates, (tuple, list)) and dates:
         start = dates[0]
@@ -127,9 +145,16 @@ def current_filters() -> dd.Filters:
     return dd.Filters(
         start=start,
         end=end,
-        memberships=tuple(st.session_state.get("filter_memberships") or ()),
-        countries=tuple(st.session_state.get("filter_countries") or ()),
+        memberships=tuple(state["filter_memberships"] or ()),
+        countries=tuple(state["filter_countries"] or ()),
     )
+
+
+def page_filters() -> dd.Filters:
+    """Start a page: check the publication, draw the shared filters in the sidebar, return the selection."""
+    require_publication()
+    sidebar_filters()
+    return current_filters()
 
 
 def describe(filters: dd.Filters) -> str:

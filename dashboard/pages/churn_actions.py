@@ -6,6 +6,6 @@ import shared
 import streamlit as st
 
 st.title("Churn & actions")
-filters = shared.current_filters()
+filters = shared.page_filters()
 st.caption(shared.describe(filters))
 st.info("The churn-risk scores and the action table come with the ML models.")

@@ -7,7 +7,7 @@ import shared
 import streamlit as st
 
 st.title("Demographics")
-filters = shared.current_filters()
+filters = shared.page_filters()
 st.caption(shared.describe(filters))
 
 AGE_ORDER = ["under 18", "18-30", "31-40", "41-50", "51-60", "61-70", "71+", "unknown"]

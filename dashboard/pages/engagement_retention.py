@@ -10,7 +10,7 @@ import streamlit as st
 from customer_intelligence.dashboard_data import SEGMENT_COLUMNS
 
 st.title("Engagement & retention")
-filters = shared.current_filters()
+filters = shared.page_filters()
 st.caption(shared.describe(filters))
 segment = st.selectbox("Segment", ["membership", "rfm_segment", "loyalty_tier", "spending_quadrant"],
                        format_func=SEGMENT_COLUMNS.get, key="engagement_segment")

@@ -10,7 +10,7 @@ import streamlit as st
 from customer_intelligence.dashboard_data import SEGMENT_COLUMNS
 
 st.title("Loyalty & value")
-filters = shared.current_filters()
+filters = shared.page_filters()
 st.caption(shared.describe(filters))
 
 bands = shared.load("frequency_bands", filters)

@@ -8,7 +8,7 @@ import shared
 import streamlit as st
 
 st.title("Customer overview")
-filters = shared.current_filters()
+filters = shared.page_filters()
 st.caption(shared.describe(filters))
 kpi = shared.load("kpis", filters)
 

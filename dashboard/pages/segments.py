@@ -8,7 +8,7 @@ import shared
 import streamlit as st
 
 st.title("Segments")
-filters = shared.current_filters()
+filters = shared.page_filters()
 st.caption(shared.describe(filters))
 
 st.subheader("Income × spending score")
