@@ -33,6 +33,7 @@ import duckdb
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts",)
 META_SCHEMA = "publication"
 OK_STATUSES = frozenset({"success", "pass"})
+NO_OP_RESOURCES = frozenset({"exposure", "saved_query", "semantic_model", "metric"})
 PARQUET_VERSIONS_KEPT = 3
 
 
@@ -86,7 +87,8 @@ def tables_to_publish(run_results: dict, schemas: tuple[str, ...] = PUBLISHED_SC
     """Check that ``run_results`` is a complete, green `dbt build` and return the relations to publish.
 
     Refuses (``PublishRefused``) when the run was not a `build`, was partial (select/exclude/selector), or
-    any node did not end in success/pass (error, fail, skipped, runtime error; warn unless allowed).
+    any node did not end in success/pass (error, fail, skipped, runtime error; warn unless allowed; no-op
+    only for exposures and other nodes that have nothing to run).
     Returns the models and seeds built in ``schemas``, sorted.
     """
     args = run_results.get("args", {})
@@ -96,7 +98,13 @@ def tables_to_publish(run_results: dict, schemas: tuple[str, ...] = PUBLISHED_SC
     if partial:
         raise PublishRefused(f"a partial build ({partial}) is not published; run a full `dbt build`")
     ok = OK_STATUSES | ({"warn"} if allow_warnings else set())
-    bad = [f"{r['unique_id']}: {r['status']}" for r in run_results.get("results", []) if r["status"] not in ok]
+
+    def passed(result: dict) -> bool:
+        # exposures (and other nodes with nothing to run) end as no-op in a build
+        resource_type = result["unique_id"].split(".")[0]
+        return result["status"] in ok or (result["status"] == "no-op" and resource_type in NO_OP_RESOURCES)
+
+    bad = [f"{r['unique_id']}: {r['status']}" for r in run_results.get("results", []) if not passed(r)]
     if bad:
         shown = "; ".join(bad[:10]) + (f"; ... ({len(bad)} in all)" if len(bad) > 10 else "")
         raise PublishRefused(f"the build did not pass: {shown}")

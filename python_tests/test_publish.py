@@ -41,9 +41,10 @@ def _run_results(statuses: dict[str, str], which: str = "build", select: list[st
 
 
 def test_gate_accepts_only_a_complete_green_build():
-    green = {"model.p.fct_orders": "success", "model.p.dim_date": "success", "test.p.unique_x": "pass"}
+    green = {"model.p.fct_orders": "success", "model.p.dim_date": "success", "test.p.unique_x": "pass",
+             "exposure.p.dashboard": "no-op"}
     assert [t.name for t in tables_to_publish(_run_results(green))] == ["dim_date", "fct_orders"]
-    for bad_status in ("fail", "error", "skipped", "warn", "runtime error"):
+    for bad_status in ("fail", "error", "skipped", "warn", "runtime error", "no-op"):
         with pytest.raises(PublishRefused, match="did not pass"):
             tables_to_publish(_run_results({**green, "test.p.not_null_y": bad_status}))
     assert tables_to_publish(_run_results({**green, "test.p.w": "warn"}), allow_warnings=True)
