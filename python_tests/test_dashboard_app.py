@@ -212,7 +212,8 @@ def test_engagement_page_equals_marts(app, built):
     assert len(mart) == len(active) > 100
     assert by_key(active, "cell", ["active_customers"]) == by_key(mart, "cell", ["active_customers"])
     cohorts = shown["cohort_heatmap"]
-    cohorts["cell"] = cohorts["cohort_month"].dt.strftime("%Y-%m") + "/" + cohorts["months_since_first_order"].astype(str)
+    months_since = cohorts["months_since_first_order"].astype(str)
+    cohorts["cell"] = cohorts["cohort_month"].dt.strftime("%Y-%m") + "/" + months_since
     mart = built.query("""
         select strftime(cohort_month, '%Y-%m') || '/' || months_since_first_order as cell, cohort_size,
             active_customers, retention_rate

@@ -32,8 +32,8 @@ def con():
         create table marts.dim_customer_360 as select * from (values
             ('A', true,  'Prime',     'DE', 'Germany',       'Active',      100.0, 80, date '2024-01-10', 'Champions'),
             ('B', true,  'Non-Prime', 'DE', 'Germany',       'At Risk',      50.0, 20, date '2023-12-01', 'At Risk'),
-            ('C', true,  'Prime',     'US', 'United States', 'Churned',      70.0, 50, date '2023-06-15', 'Hibernating'),
-            ('D', false, 'Non-Prime', 'US', 'United States', 'No Purchase',  60.0, null, null, 'No Purchase')
+            ('C', true,  'Prime',     'US', 'United States', 'Churned', 70.0, 50, date '2023-06-15', 'Hibernating'),
+            ('D', false, 'Non-Prime', 'US', 'United States', 'No Purchase', 60.0, null, null, 'No Purchase')
         ) as t(customer_id, is_purchaser, membership, country_code, country_name, customer_status, annual_income,
                spending_score, first_order_date, rfm_segment)
     """)
