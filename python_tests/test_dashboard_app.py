@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pyarrow as pa
@@ -108,13 +109,14 @@ def test_filters_apply_to_every_page(app, built):
         "group by 1 order by count(*) desc, 1 limit 1 offset 1"
     )
 
-    def expected(where: str) -> pd.Series:
-        return built.query(f"""
+    def expected(where: str) -> SimpleNamespace:
+        customers, orders, revenue = built.query(f"""
             select count(distinct o.customer_id) as customers, count(*) as orders, sum(o.net_revenue) as revenue
             from marts.fct_orders as o
             inner join marts.dim_customers as c on o.customer_id = c.customer_id
             where o.is_completed and {where}
         """).iloc[0]
+        return SimpleNamespace(customers=int(customers), orders=int(orders), revenue=float(revenue))
 
     app.multiselect(key="filter_countries").set_value([country]).run()
     want = expected(f"c.country_code = '{country}'")
