@@ -38,12 +38,13 @@ def goto(at: AppTest, page: str) -> AppTest:
 
 
 def charts(at: AppTest) -> dict[str, pd.DataFrame]:
-    """The data of every chart on the page, by the chart key given in dashboard/shared.chart."""
+    """The data of every chart on the page (of a layered chart: its largest dataset, the data layer), by the
+    chart key given in dashboard/shared.chart."""
     found = {}
     for element in at.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
         frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in element.proto.datasets]
-        found[spec.get("usermeta", {}).get("chart_key")] = frames[0] if frames else pd.DataFrame()
+        found[spec.get("usermeta", {}).get("chart_key")] = max(frames, key=len) if frames else pd.DataFrame()
     return found
 
 
