@@ -306,21 +306,27 @@ def segment_country_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, seg
 
 
 def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """One row per customer counted: period orders and revenue, income, spending score and segments (scatters)."""
-    return _query(con, filters, """
+    """One row per customer counted: period orders and revenue, income, spending score and segments (scatters),
+    with the k-means segment (``ml_segment``) when the publication has it."""
+    ml = has_tables(con, "ml_customer_segments")
+    ml_join = ("left join marts.ml_customer_segments as ml on period_customers.customer_id = ml.customer_id"
+               if ml else "")
+    return _query(con, filters, f"""
         final as (
             select
-                customer_id,
-                period_orders as orders,
-                period_revenue as revenue,
-                annual_income,
-                spending_score,
-                spending_quadrant,
-                membership,
-                rfm_segment,
-                loyalty_tier,
-                country_code
+                period_customers.customer_id,
+                period_customers.period_orders as orders,
+                period_customers.period_revenue as revenue,
+                period_customers.annual_income,
+                period_customers.spending_score,
+                period_customers.spending_quadrant,
+                period_customers.membership,
+                period_customers.rfm_segment,
+                period_customers.loyalty_tier,
+                period_customers.country_code,
+                {"coalesce(ml.segment, 'Unsegmented')" if ml else "cast(null as varchar)"} as ml_segment
             from period_customers
+            {ml_join}
         )
         select * from final order by revenue desc, customer_id
     """)
@@ -547,3 +553,146 @@ def activity_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, top_n: int
         )
         select * from final order by revenue_rank, month_start
     """, {"top_n": top_n})
+
+
+# --- the ML models' outputs (k-means segments, churn risk, CLV, actions); optional in a publication ---------
+
+ML_TABLES = ("ml_customer_segments", "ml_segment_profiles", "ml_customer_churn_scores", "ml_customer_actions",
+             "ml_churn_model_metrics")
+
+
+def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    """Whether the publication has every ``marts.<name>`` (the ML marts are absent on some builds)."""
+    present = {row[0] for row in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    ).fetchall()}
+    return set(names) <= present
+
+
+def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """K-means segment profiles for the selected customers: size, share, period revenue and averages, beside
+    the cluster's centroid in original units (a property of the model, not of the selection)."""
+    return _query(con, filters, """
+        profiles as (
+            select * from marts.ml_segment_profiles
+        ),
+        grouped as (
+            select
+                segments.segment_name,
+                count(*) as customers,
+                sum(period_customers.period_revenue) as revenue,
+                avg(period_customers.period_orders) as average_orders,
+                avg(period_customers.recency_days) as average_recency_days,
+                sum(period_customers.period_revenue) / sum(period_customers.period_orders) as average_order_value
+            from period_customers
+            inner join marts.ml_customer_segments as segments
+                on period_customers.customer_id = segments.customer_id
+            group by 1
+        ),
+        final as (
+            select
+                profiles.cluster_id,
+                profiles.segment_name,
+                profiles.segment,
+                coalesce(grouped.customers, 0) as customers,
+                coalesce(grouped.customers, 0) / nullif(sum(grouped.customers) over (), 0) as customer_share,
+                coalesce(grouped.revenue, 0) as revenue,
+                coalesce(grouped.revenue, 0) / nullif(sum(grouped.revenue) over (), 0) as revenue_share,
+                grouped.average_orders,
+                grouped.average_order_value,
+                grouped.average_recency_days,
+                profiles.centroid_net_revenue,
+                profiles.centroid_orders_count,
+                profiles.centroid_recency_days,
+                profiles.centroid_tenure_days,
+                profiles.centroid_aov,
+                profiles.centroid_discount_share,
+                profiles.centroid_category_breadth
+            from profiles
+            left join grouped
+                on profiles.segment_name = grouped.segment_name
+        )
+        select * from final order by cluster_id
+    """)
+
+
+def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Revenue vs churn risk, one row per selected customer: period revenue, revenue to date, churn
+    probability and tier, predicted 12-month value and k-means segment."""
+    return _query(con, filters, """
+        final as (
+            select
+                period_customers.customer_id,
+                period_customers.period_revenue as revenue,
+                period_customers.net_revenue as revenue_to_date,
+                scores.churn_probability,
+                scores.churn_risk_tier,
+                actions.predicted_clv_12m,
+                actions.revenue_at_risk,
+                coalesce(segments.segment, 'Unsegmented') as segment
+            from period_customers
+            inner join marts.ml_customer_churn_scores as scores
+                on period_customers.customer_id = scores.customer_id
+            left join marts.ml_customer_actions as actions
+                on period_customers.customer_id = actions.customer_id
+            left join marts.ml_customer_segments as segments
+                on period_customers.customer_id = segments.customer_id
+        )
+        select * from final order by revenue_at_risk desc nulls last, customer_id
+    """)
+
+
+def churn_by_segment(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Per k-means segment of the selected customers: customers, high-risk customers, average churn
+    probability, revenue at risk."""
+    return _query(con, filters, """
+        final as (
+            select
+                actions.segment,
+                count(*) as customers,
+                count(case when actions.churn_risk_tier = 'high' then 1 end) as high_risk_customers,
+                avg(actions.churn_probability) as average_churn_probability,
+                sum(actions.revenue_at_risk) as revenue_at_risk,
+                sum(period_customers.period_revenue) as revenue
+            from period_customers
+            inner join marts.ml_customer_actions as actions
+                on period_customers.customer_id = actions.customer_id
+            group by 1
+        )
+        select * from final order by revenue_at_risk desc, segment
+    """)
+
+
+def action_table(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """The retention team's action list (ml_customer_actions) for the selected customers, ranked by revenue at
+    risk, with the customer's country and membership."""
+    return _query(con, filters, """
+        final as (
+            select
+                actions.action_rank,
+                actions.customer_id,
+                period_customers.country_code,
+                period_customers.membership,
+                actions.segment,
+                actions.segment_name,
+                cast(actions.last_order_date as date) as last_order_date,
+                actions.recency_days,
+                actions.net_revenue,
+                actions.churn_probability,
+                actions.churn_risk_tier,
+                actions.predicted_clv_12m,
+                actions.revenue_at_risk,
+                actions.recommended_action
+            from marts.ml_customer_actions as actions
+            inner join period_customers
+                on actions.customer_id = period_customers.customer_id
+        )
+        select * from final order by action_rank
+    """)
+
+
+def churn_model_metrics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The churn model's validation metrics (ml_churn_model_metrics), the scoring method first."""
+    return con.execute(
+        "select * from marts.ml_churn_model_metrics order by used_for_scoring desc, method"
+    ).df()

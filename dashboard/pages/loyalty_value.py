@@ -45,15 +45,17 @@ with pie_col:
         ).properties(height=260), key="membership_pie")
 
 st.subheader("Customer value vs loyalty")
-colour_by = st.selectbox("Colour by", ["rfm_segment", "membership", "loyalty_tier", "spending_quadrant"],
-                         format_func=SEGMENT_COLUMNS.get, key="scatter_colour")
 points = shared.load("customer_points", filters)
+labels = {**SEGMENT_COLUMNS, "ml_segment": "K-means segment"}
+colour_options = (["ml_segment"] if points["ml_segment"].notna().any() else []) + [
+    "rfm_segment", "membership", "loyalty_tier", "spending_quadrant"]
+colour_by = st.selectbox("Colour by", colour_options, format_func=labels.get, key="scatter_colour")
 if points.empty:
     shared.no_data()
 else:
     shared.chart(alt.Chart(points).mark_circle(size=28, opacity=0.6).encode(
         x=alt.X("orders:Q", title="Orders per customer"), y=alt.Y("revenue:Q", title="Revenue per customer"),
-        color=alt.Color(f"{colour_by}:N", title=SEGMENT_COLUMNS[colour_by]),
+        color=alt.Color(f"{colour_by}:N", title=labels[colour_by]),
         tooltip=["customer_id", "orders", alt.Tooltip("revenue:Q", format="$,.2f"), colour_by],
     ).properties(height=380), key="value_scatter")
 

@@ -75,8 +75,34 @@ else:
                                 "average_monetary_score": st.column_config.NumberColumn("M", format="%.2f")})
 
 st.subheader("K-means segment profiles")
-if not shared.has_table("dim_customer_segments"):
-    st.info("The k-means segments are not in this publication yet (they come with the ML models).")
+if not shared.has_table("ml_segment_profiles"):
+    st.info("The k-means segments are not in this publication (the ML models did not run).")
 else:
     profiles = shared.load("ml_segment_profiles", filters)
-    st.dataframe(profiles, hide_index=True, key="ml_profiles")
+    left, right = st.columns([2, 3])
+    with left:
+        shared.chart(alt.Chart(profiles).mark_bar().encode(
+            y=alt.Y("segment_name:N", sort=list(profiles["segment_name"]), title=None),
+            x=alt.X("revenue_share:Q", title="Share of revenue", axis=alt.Axis(format="%")),
+            color=alt.Color("segment:N", title="Segment"),
+            tooltip=["segment_name", "customers", alt.Tooltip("customer_share:Q", format=".1%"),
+                     alt.Tooltip("revenue:Q", format="$,.0f"), alt.Tooltip("revenue_share:Q", format=".1%")],
+        ).properties(height=260), key="ml_revenue_share")
+    with right:
+        st.dataframe(
+            profiles[["segment_name", "customers", "customer_share", "revenue", "revenue_share", "average_orders",
+                      "average_order_value", "average_recency_days", "centroid_net_revenue",
+                      "centroid_orders_count", "centroid_recency_days", "centroid_discount_share"]],
+            hide_index=True, key="ml_profiles",
+            column_config={"customer_share": st.column_config.NumberColumn(format="percent"),
+                           "revenue": st.column_config.NumberColumn(format="dollar"),
+                           "revenue_share": st.column_config.NumberColumn(format="percent"),
+                           "average_orders": st.column_config.NumberColumn(format="%.1f"),
+                           "average_order_value": st.column_config.NumberColumn(format="dollar"),
+                           "average_recency_days": st.column_config.NumberColumn(format="%.0f"),
+                           "centroid_net_revenue": st.column_config.NumberColumn(format="dollar"),
+                           "centroid_orders_count": st.column_config.NumberColumn(format="%.1f"),
+                           "centroid_recency_days": st.column_config.NumberColumn(format="%.0f"),
+                           "centroid_discount_share": st.column_config.NumberColumn(format="percent")})
+    st.caption("Sizes and averages are for the filtered customers; centroids (original units) describe the "
+               "model's clusters.")
