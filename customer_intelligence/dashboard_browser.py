@@ -55,6 +55,10 @@ _PAGE_STATE_JS = """() => {
     exceptions: [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText.slice(0, 500)),
     charts, metrics,
     tables: document.querySelectorAll('[data-testid="stDataFrame"]').length,
+    tables_drawn: document.querySelectorAll('[data-testid="stDataFrame"] canvas').length > 0
+      ? [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(t => t.querySelector('canvas'))
+      : document.querySelectorAll('[data-testid="stDataFrame"]').length === 0,
+    skeletons: document.querySelectorAll('[data-testid="stSkeleton"]').length,
     title: (document.querySelector('h1') || {}).innerText || ''};
 }"""
 
@@ -127,8 +131,8 @@ def capture_pages(url: str, out_dir: Path, pages: dict[str, str] | None = None, 
                   width: int = 1400, height: int = 1100, timeout: float = 90) -> list[PageResult]:
     """Open each page in headless Chromium, wait until its charts have drawn their data, screenshot it.
 
-    A page is ready when Streamlit has finished running its script and every chart has an SVG with data
-    marks (or, for a page without charts, its title is shown). Raises TimeoutError otherwise.
+    A page is ready when Streamlit has finished running its script, no element is still loading (skeleton),
+    every chart has an SVG with data marks and every table has drawn its grid. Raises TimeoutError otherwise.
     """
     from playwright.sync_api import sync_playwright
 
@@ -161,9 +165,11 @@ def _wait_until_drawn(page, timeout: float) -> dict:
     previous = None
     while True:
         state = page.evaluate(_PAGE_STATE_JS)
-        drawn = all(chart["svg"] and chart["marks"] > 0 for chart in state["charts"])
+        drawn = (all(chart["svg"] and chart["marks"] > 0 for chart in state["charts"]) and state["tables_drawn"]
+                 and state["skeletons"] == 0)
         settled = not state["running"] and (drawn or state["exceptions"])
-        signature = (len(state["charts"]), [c["marks"] for c in state["charts"]], len(state["metrics"]))
+        signature = (len(state["charts"]), [c["marks"] for c in state["charts"]], len(state["metrics"]),
+                     state["tables"])
         if settled and signature == previous:
             return state
         if time.monotonic() > deadline:

@@ -1,6 +1,7 @@
 """Customer intelligence dashboard (Streamlit): `make dashboard`, or `streamlit run dashboard/app.py`.
 
-Reads only the published marts (see customer_intelligence.publish). Every page starts with
+Pages are in dashboard/views/ (not pages/, which Streamlit would also serve as a second, file-based
+navigation). Reads only the published marts (see customer_intelligence.publish). Every page starts with
 `shared.page_filters()`: the sidebar filters (date range, membership segment, country), whose values are kept
 in st.session_state so that they apply to every visual on every page.
 """
@@ -16,12 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import shared` from
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the project's package without a venv .pth
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/loyalty_value.py", title="Loyalty & value", icon=":material/loyalty:"),
-    st.Page("pages/segments.py", title="Segments", icon=":material/scatter_plot:"),
-    st.Page("pages/demographics.py", title="Demographics", icon=":material/groups:"),
-    st.Page("pages/engagement_retention.py", title="Engagement & retention", icon=":material/timeline:"),
-    st.Page("pages/churn_actions.py", title="Churn & actions", icon=":material/warning:"),
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/loyalty_value.py", title="Loyalty & value", icon=":material/loyalty:"),
+    st.Page("views/segments.py", title="Segments", icon=":material/scatter_plot:"),
+    st.Page("views/demographics.py", title="Demographics", icon=":material/groups:"),
+    st.Page("views/engagement_retention.py", title="Engagement & retention", icon=":material/timeline:"),
+    st.Page("views/churn_actions.py", title="Churn & actions", icon=":material/warning:"),
 ]
 
 st.set_page_config(page_title="Customer intelligence", page_icon=":material/insights:", layout="wide")

@@ -32,7 +32,7 @@ def app(published, monkeypatch) -> AppTest:
 
 
 def goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -70,8 +70,8 @@ def by_key(frame: pd.DataFrame, key: str, columns: list[str]) -> dict:
 
 
 def test_every_page_runs_and_shows_data(app):
-    expected_charts = {"overview": 4, "loyalty_value": 4, "segments": 2, "demographics": 4,
-                       "engagement_retention": 4}
+    expected_charts = {"overview": 4, "loyalty_value": 4, "segments": 3, "demographics": 4,
+                       "engagement_retention": 4, "churn_actions": 2}
     for page in PAGES:
         goto(app, page)
         assert app.title, page
@@ -182,6 +182,10 @@ def test_segments_page_equals_marts(app, built):
     mart = built.query("select * from marts.agg_customers_by_rfm_segment where customers > 0")
     assert by_key(rfm, "rfm_segment", ["customers", "revenue", "average_recency_days"]) == by_key(
         mart, "rfm_segment", ["customers", "net_revenue", "average_recency_days"])
+    profiles = tables(app)[2]
+    mart = built.query("select * from marts.ml_segment_profiles")
+    assert by_key(profiles, "segment_name", ["customers", "revenue", "customer_share", "centroid_net_revenue"]) == (
+        by_key(mart, "segment_name", ["customers", "net_revenue", "customer_share", "centroid_net_revenue"]))
 
 
 def test_demographics_page_equals_marts(app, built):
@@ -232,3 +236,30 @@ def test_engagement_page_equals_marts(app, built):
         from marts.fct_segment_orders_monthly where segment_type = 'membership' and completed_orders > 0
     """)
     assert by_key(orders, "cell", ["orders", "revenue"]) == by_key(mart, "cell", ["orders", "revenue"])
+
+
+def test_churn_page_equals_marts_and_downloads_the_action_table(app, built):
+    goto(app, "churn_actions")
+    actions = tables(app)[0]
+    mart = built.query("select * from marts.ml_customer_actions")
+    assert len(actions) == len(mart) > 0
+    assert list(actions["customer_id"]) == list(mart.sort_values("action_rank")["customer_id"])  # by revenue at risk
+    assert by_key(actions, "customer_id", ["churn_probability", "revenue_at_risk", "predicted_clv_12m"]) == by_key(
+        mart, "customer_id", ["churn_probability", "revenue_at_risk", "predicted_clv_12m"])
+    assert metrics(app)["High-risk customers"] == f"{(mart['churn_risk_tier'] == 'high').sum():,}"
+    scatter = charts(app)["churn_scatter"]
+    assert by_key(scatter, "customer_id", ["churn_probability"]) == by_key(mart, "customer_id", ["churn_probability"])
+    download = app.get("download_button")[0].proto
+    assert download.label.startswith("Download") and "customer_actions.csv" in str(download)
+
+    # sorting and the tier filter act on the table; the country filter on everything
+    app.selectbox(key="actions_sort").set_value("churn_probability").run()
+    app.multiselect(key="actions_tiers").set_value(["high"]).run()
+    high = tables(app)[0]
+    assert set(high["churn_risk_tier"]) == {"high"} and len(high) == (mart["churn_risk_tier"] == "high").sum()
+    assert high["churn_probability"].is_monotonic_decreasing
+    country = mart.merge(built.query("select customer_id, country_code from marts.dim_customers"))
+    first = country["country_code"].iloc[0]
+    app.multiselect(key="filter_countries").set_value([first]).run()
+    in_country = country[(country["country_code"] == first) & (country["churn_risk_tier"] == "high")]
+    assert sorted(tables(app)[0]["customer_id"]) == sorted(in_country["customer_id"])

@@ -73,6 +73,7 @@ shown = shown.sort_values([sort_by, "action_rank"], ascending=[not descending, T
 st.dataframe(
     shown, hide_index=True, key="actions_table",
     column_config={"action_rank": st.column_config.NumberColumn("rank"),
+                   "last_order_date": st.column_config.DateColumn("last order", format="YYYY-MM-DD"),
                    "net_revenue": st.column_config.NumberColumn("revenue to date", format="dollar"),
                    "churn_probability": st.column_config.ProgressColumn("churn probability", min_value=0,
                                                                         max_value=1, format="percent"),
