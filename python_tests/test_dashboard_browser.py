@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from customer_intelligence.dashboard_browser import (
@@ -91,3 +92,26 @@ def test_a_filter_chosen_on_one_page_applies_on_the_next(dashboard_url, built):
             assert f"countries: {country}" in caption.inner_text()
         finally:
             browser.close()
+
+
+def test_the_action_table_downloads_as_csv(dashboard_url, built, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    mart = built.query("select customer_id, action_rank from marts.ml_customer_actions order by action_rank")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            page.goto(f"{dashboard_url}/churn_actions")
+            button = page.locator('[data-testid="stDownloadButton"] button')
+            button.wait_for(timeout=90_000)
+            with page.expect_download(timeout=60_000) as download:
+                button.click()
+            assert download.value.suggested_filename == "customer_actions.csv"
+            target = tmp_path / "customer_actions.csv"
+            download.value.save_as(target)
+        finally:
+            browser.close()
+    csv = pd.read_csv(target)
+    assert list(csv["customer_id"]) == list(mart["customer_id"])  # every customer, ranked by revenue at risk
+    assert {"churn_probability", "revenue_at_risk", "recommended_action", "country_code"} <= set(csv.columns)
