@@ -97,7 +97,7 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
     return FilterOptions(first, last, as_of, tuple(memberships), tuple((c, n) for c, n in countries))
 
 
-def _params(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict:
+def _params(filters: Filters) -> dict:
     """Query parameters for the filter CTEs (open ends become the widest range)."""
     return {
         "start": filters.start or date(1900, 1, 1),
@@ -157,7 +157,7 @@ _SELECTION = """
 
 def _query(con: duckdb.DuckDBPyConnection, filters: Filters, body: str, extra: dict | None = None) -> pd.DataFrame:
     """Run ``with <selection>, <body>`` with the filter parameters and return a frame."""
-    params = _params(con, filters) | (extra or {})
+    params = _params(filters) | (extra or {})
     return con.execute(f"with {_SELECTION}, {body}", params).df()
 
 

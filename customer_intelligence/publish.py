@@ -218,6 +218,12 @@ def _write_publication_file(tmp_path: Path, warehouse: Path, tables: list[Publis
     return counts
 
 
+def _remove_tmp(tmp_path: Path) -> None:
+    """Remove a temporary publication file and its write-ahead log, if they are there."""
+    for leftover in (tmp_path, Path(str(tmp_path) + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
 def _sql_string(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -270,17 +276,25 @@ def publish(warehouse: Path, run_results_path: Path, published: Path, parquet_di
     published.parent.mkdir(parents=True, exist_ok=True)
     publication_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + invocation_id[:8]
     tmp_path = published.with_name(f".{published.name}.{publication_id}.tmp")
+    if not warehouse.exists():
+        raise PublishRefused(f"no warehouse at {warehouse}")
     try:
         counts = _write_publication_file(tmp_path, warehouse, tables, publication_id, invocation_id,
                                          run_results["metadata"]["generated_at"])
+    except duckdb.IOException as error:  # e.g. a build holds the warehouse's write lock
+        _remove_tmp(tmp_path)
+        raise PublishRefused(f"cannot read the warehouse {warehouse} ({error}); is a build running?") from error
+    except BaseException:
+        _remove_tmp(tmp_path)
+        raise
+    try:
         os.chmod(tmp_path, 0o444)
         with open(tmp_path, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_path, published)
         _fsync_dir(published.parent)
     finally:
-        for leftover in (tmp_path, Path(str(tmp_path) + ".wal")):
-            leftover.unlink(missing_ok=True)
+        _remove_tmp(tmp_path)
     if parquet_dir is not None:
         _export_parquet(published, parquet_dir, publication_id)
     return Publication(publication_id, invocation_id, counts)
