@@ -4,6 +4,8 @@ DuckDB allows one read-write process or many read-only processes per file, so BI
 warehouse that `dbt build` writes. Instead, after a build whose every node succeeded and every test passed
 (read from ``run_results.json``), the marts are copied into a NEW DuckDB file under a temporary name,
 checked, made read-only, and moved over the published file with ``os.replace`` (an atomic rename on POSIX).
+The warehouse must have been last written by that very build (its invocation id, recorded by the
+on-run-start hook ``record_build_invocation``), so a later failed or interrupted build is never published.
 A reader that has the old file open keeps reading the old publication (its inode); a reader that opens the
 path afterwards gets the new one; nobody ever sees a half-written publication. A failed or partial build,
 or a stale ``run_results.json``, is refused and the last good publication stays as it was.
@@ -187,6 +189,7 @@ def _write_publication_file(tmp_path: Path, warehouse: Path, tables: list[Publis
     counts = {}
     with duckdb.connect(str(tmp_path)) as con:
         con.execute(f"attach {_sql_string(str(warehouse))} as src (read_only)")
+        _check_warehouse_invocation(con, invocation_id)
         for schema in sorted({t.schema for t in tables}) + [META_SCHEMA]:
             con.execute(f"create schema if not exists {_quote(schema)}")
         con.execute(
@@ -216,6 +219,25 @@ def _write_publication_file(tmp_path: Path, warehouse: Path, tables: list[Publis
         verify_publication(con)
         con.execute("checkpoint")
     return counts
+
+
+def _check_warehouse_invocation(con: duckdb.DuckDBPyConnection, invocation_id: str) -> None:
+    """Refuse unless the attached warehouse (``src``) was last written by the build of ``invocation_id``.
+
+    The on-run-start hook ``record_build_invocation`` records each build's invocation id in the warehouse, so a
+    later build that failed or was interrupted (and left the previous, green run_results.json in place) is
+    caught here.
+    """
+    try:
+        rows = con.execute("select invocation_id from src.dbt_meta.build_invocation").fetchall()
+    except duckdb.CatalogException as error:
+        raise PublishRefused("the warehouse has no dbt_meta.build_invocation (written by the on-run-start hook "
+                             "record_build_invocation); rebuild with `dbt build`") from error
+    recorded = rows[0][0] if len(rows) == 1 else None
+    if recorded != invocation_id:
+        raise PublishRefused(f"the warehouse was last written by dbt invocation {recorded}, not by the build "
+                             f"{invocation_id} that run_results.json describes (a later build failed or was "
+                             "interrupted?)")
 
 
 def _remove_tmp(tmp_path: Path) -> None:

@@ -133,10 +133,9 @@ def test_a_build_with_a_failing_test_leaves_the_publication_untouched(generated_
     before_id, before_hash = read_publication_info(bi_file).publication_id, _sha256(bi_file)
     reader = _start_reader(bi_file, tmp_path, "reconnect")
 
-    # a truncated-export guard that cannot pass; --fail-fast stops the build there, as a user's build would
+    # a truncated-export guard that cannot pass
     failing = run_dbt(
-        ["build", "--fail-fast", "--vars", "{publish_min_completed_orders: 1000000000}"],
-        generated_data["raw"], tmp_path / "bad",
+        ["build", "--vars", "{publish_min_completed_orders: 1000000000}"], generated_data["raw"], tmp_path / "bad"
     )
     assert not failing.ok
     assert "FAIL 1 assert_enough_completed_orders_to_publish" in failing.output
@@ -151,3 +150,21 @@ def test_a_build_with_a_failing_test_leaves_the_publication_untouched(generated_
     assert seen["errors"] == [] and seen["publications"] == [before_id]
     assert _sha256(bi_file) == before_hash
     assert sorted(p.name for p in bi_file.parent.iterdir()) == [bi_file.name]
+
+
+def test_a_warehouse_changed_by_a_later_build_is_not_published(built, published, tmp_path):
+    """A later build that failed or was interrupted before writing run_results.json leaves the previous, green
+    run_results.json in place: the warehouse's recorded invocation id then differs and nothing is published."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(built.warehouse, warehouse)
+    run_results = built.target_dir / "run_results.json"
+    bi_file = tmp_path / "published" / "customer_intelligence.duckdb"
+    with duckdb.connect(str(warehouse)) as con:  # what the on-run-start hook of a later build does first
+        con.execute("update dbt_meta.build_invocation set invocation_id = 'a-later-build'")
+    with pytest.raises(PublishRefused, match="last written by dbt invocation a-later-build"):
+        publish(warehouse, run_results, bi_file)
+    assert not bi_file.parent.exists() or list(bi_file.parent.iterdir()) == []
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table dbt_meta.build_invocation")
+    with pytest.raises(PublishRefused, match="no dbt_meta.build_invocation"):
+        publish(warehouse, run_results, bi_file)
