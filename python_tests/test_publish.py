@@ -69,12 +69,24 @@ def test_publication_is_a_verified_read_only_copy_of_the_marts(built, published)
     assert orders == publication.tables["marts.fct_orders"]
 
 
-def _start_reader(published: Path, workdir: Path, mode: str) -> tuple[subprocess.Popen, Path]:
+@pytest.fixture
+def readers():
+    """Reader processes started by a test; any still running at its end (a failed test) are killed."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def _start_reader(published: Path, workdir: Path, mode: str, started: list) -> tuple[subprocess.Popen, Path]:
     out = workdir / f"reader_{mode}.json"
     process = subprocess.Popen(
         [sys.executable, str(READER), str(published), str(workdir / "stop"), str(out), mode],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    started.append(process)
     deadline = time.monotonic() + 60
     while not Path(str(out) + ".ready").exists():
         assert process.poll() is None, process.stdout.read()
@@ -105,11 +117,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_readers_see_only_complete_publications_through_a_build_and_publish(generated_data, published, tmp_path):
+def test_readers_see_only_complete_publications_through_a_build_and_publish(generated_data, published, tmp_path,
+                                                                          readers):
     bi_file = _copy_publication(published, tmp_path)
     before = read_publication_info(bi_file)
-    refreshing = _start_reader(bi_file, tmp_path, "reconnect")
-    holding = _start_reader(bi_file, tmp_path, "hold")
+    refreshing = _start_reader(bi_file, tmp_path, "reconnect", readers)
+    holding = _start_reader(bi_file, tmp_path, "hold", readers)
 
     rebuild = run_dbt(["build"], generated_data["raw"], tmp_path / "rebuild")
     assert rebuild.ok, rebuild.output[-3000:]
@@ -128,10 +141,10 @@ def test_readers_see_only_complete_publications_through_a_build_and_publish(gene
     assert sorted(p.name for p in bi_file.parent.iterdir()) == [bi_file.name]
 
 
-def test_a_build_with_a_failing_test_leaves_the_publication_untouched(generated_data, published, tmp_path):
+def test_a_build_with_a_failing_test_leaves_the_publication_untouched(generated_data, published, tmp_path, readers):
     bi_file = _copy_publication(published, tmp_path)
     before_id, before_hash = read_publication_info(bi_file).publication_id, _sha256(bi_file)
-    reader = _start_reader(bi_file, tmp_path, "reconnect")
+    reader = _start_reader(bi_file, tmp_path, "reconnect", readers)
 
     # a truncated-export guard that cannot pass
     failing = run_dbt(
