@@ -19,10 +19,10 @@ typed as (
 
     select
         source._raw_row_number,
-        {{ clean_text('source.order_id') }} as order_id,
+        {{ clean_key('source.order_id') }} as order_id,
         {{ clean_text('source.line_number') }} as line_number_raw,
         {{ safe_number('source.line_number', dbt.type_bigint()) }} as line_number,
-        {{ clean_text('source.product_id') }} as product_id,
+        {{ clean_key('source.product_id') }} as product_id,
         {{ clean_text('source.quantity') }} as quantity_raw,
         {{ safe_number('source.quantity') }} as quantity,
         {{ clean_text('source.unit_price') }} as unit_price_raw,

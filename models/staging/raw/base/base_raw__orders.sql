@@ -40,11 +40,11 @@ typed as (
     select
         source._raw_row_number,
         {% if has_order_id -%}
-        {{ clean_text('source.order_id') }} as order_id,
+        {{ clean_key('source.order_id') }} as order_id,
         {%- else -%}
         'row-' || cast(source._raw_row_number + 1 as {{ dbt.type_string() }}) as order_id,
         {%- endif %}
-        {{ clean_text('source.customer_id') }} as customer_id,
+        {{ clean_key('source.customer_id') }} as customer_id,
         {{ clean_text('source.order_ts') }} as order_ts_raw,
         {{ parse_timestamp('source.order_ts') }} as order_ts,
         {{ clean_text('source.channel') }} as channel_raw,
@@ -52,7 +52,7 @@ typed as (
         {{ clean_text('source.status') }} as status_raw,
         statuses.status as status_mapped,
         {{ parse_timestamp('source.updated_at') }} as updated_at,
-        {{ clean_text('source.product_id') }} as product_id,
+        {{ clean_key('source.product_id') }} as product_id,
         {{ clean_text('source.quantity') }} as quantity_raw,
         {{ safe_number('source.quantity') }} as quantity,
         {{ clean_text('source.unit_price') }} as unit_price_raw,
