@@ -34,7 +34,7 @@ import duckdb
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts",)
 META_SCHEMA = "publication"
-OK_STATUSES = frozenset({"success", "pass"})
+OK_STATUSES = frozenset({"success", "pass", "warn"})
 NO_OP_RESOURCES = frozenset({"exposure", "saved_query", "semantic_model", "metric"})
 PARQUET_VERSIONS_KEPT = 3
 
@@ -85,12 +85,13 @@ def _relation_parts(relation_name: str) -> list[str]:
 
 
 def tables_to_publish(run_results: dict, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
-                      allow_warnings: bool = False) -> list[PublishedTable]:
+                      strict: bool = False) -> list[PublishedTable]:
     """Check that ``run_results`` is a complete, green `dbt build` and return the relations to publish.
 
     Refuses (``PublishRefused``) when the run was not a `build`, was partial (select/exclude/selector), or
-    any node did not end in success/pass (error, fail, skipped, runtime error; warn unless allowed; no-op
-    only for exposures and other nodes that have nothing to run).
+    any node did not end in success/pass/warn (error, fail, skipped, runtime error; no-op only for exposures
+    and other nodes that have nothing to run). Tests of severity warn are the project's monitors ("reported,
+    nothing stops"); ``strict`` refuses their warnings too.
     Returns the models and seeds built in ``schemas``, sorted.
     """
     args = run_results.get("args", {})
@@ -99,7 +100,7 @@ def tables_to_publish(run_results: dict, schemas: tuple[str, ...] = PUBLISHED_SC
     partial = {key: args.get(key) for key in ("select", "exclude", "selector") if args.get(key)}
     if partial:
         raise PublishRefused(f"a partial build ({partial}) is not published; run a full `dbt build`")
-    ok = OK_STATUSES | ({"warn"} if allow_warnings else set())
+    ok = OK_STATUSES - ({"warn"} if strict else set())
 
     def passed(result: dict) -> bool:
         # exposures (and other nodes with nothing to run) end as no-op in a build
@@ -282,12 +283,12 @@ def _export_parquet(published: Path, parquet_dir: Path, publication_id: str) -> 
 
 
 def publish(warehouse: Path, run_results_path: Path, published: Path, parquet_dir: Path | None = None,
-            schemas: tuple[str, ...] = PUBLISHED_SCHEMAS, allow_warnings: bool = False) -> Publication:
+            schemas: tuple[str, ...] = PUBLISHED_SCHEMAS, strict: bool = False) -> Publication:
     """Publish the marts of a green build atomically; raise ``PublishRefused`` and change nothing otherwise."""
     if not run_results_path.exists():
         raise PublishRefused(f"no run_results.json at {run_results_path}: run `dbt build` first")
     run_results = json.loads(run_results_path.read_text())
-    tables = tables_to_publish(run_results, schemas, allow_warnings)
+    tables = tables_to_publish(run_results, schemas, strict)
     invocation_id = run_results["metadata"]["invocation_id"]
     previous = read_publication_info(published)
     if previous is not None and previous.dbt_invocation_id == invocation_id:
@@ -303,7 +304,7 @@ def publish(warehouse: Path, run_results_path: Path, published: Path, parquet_di
     try:
         counts = _write_publication_file(tmp_path, warehouse, tables, publication_id, invocation_id,
                                          run_results["metadata"]["generated_at"])
-    except duckdb.IOException as error:  # e.g. a build holds the warehouse's write lock
+    except duckdb.Error as error:  # e.g. a build holds the warehouse's write lock
         _remove_tmp(tmp_path)
         raise PublishRefused(f"cannot read the warehouse {warehouse} ({error}); is a build running?") from error
     except BaseException:
@@ -348,11 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parquet-dir", type=Path, default=defaults["parquet_dir"],
                         help="versioned Parquet export with a `current` symlink; empty CIQ_PUBLISHED_PARQUET_DIR = off")
     parser.add_argument("--no-parquet", action="store_true", help="skip the Parquet export")
-    parser.add_argument("--allow-warnings", action="store_true", help="publish a build whose tests warned")
+    parser.add_argument("--strict", action="store_true", help="refuse a build whose tests warned (warn severity)")
     args = parser.parse_args(argv)
     try:
         publication = publish(args.warehouse, args.run_results, args.published,
-                              None if args.no_parquet else args.parquet_dir, allow_warnings=args.allow_warnings)
+                              None if args.no_parquet else args.parquet_dir, strict=args.strict)
     except PublishRefused as refused:
         print(f"NOT PUBLISHED: {refused}. The last good publication is unchanged.", file=sys.stderr)
         return 1

@@ -44,10 +44,13 @@ def test_gate_accepts_only_a_complete_green_build():
     green = {"model.p.fct_orders": "success", "model.p.dim_date": "success", "test.p.unique_x": "pass",
              "exposure.p.dashboard": "no-op"}
     assert [t.name for t in tables_to_publish(_run_results(green))] == ["dim_date", "fct_orders"]
-    for bad_status in ("fail", "error", "skipped", "warn", "runtime error", "no-op"):
+    for bad_status in ("fail", "error", "skipped", "runtime error", "no-op"):
         with pytest.raises(PublishRefused, match="did not pass"):
             tables_to_publish(_run_results({**green, "test.p.not_null_y": bad_status}))
-    assert tables_to_publish(_run_results({**green, "test.p.w": "warn"}), allow_warnings=True)
+    warned = _run_results({**green, "test.p.anomaly_monitor": "warn"})  # warn-severity monitors do not stop
+    assert tables_to_publish(warned)
+    with pytest.raises(PublishRefused, match="anomaly_monitor: warn"):
+        tables_to_publish(warned, strict=True)
     with pytest.raises(PublishRefused, match="not `dbt build`"):
         tables_to_publish(_run_results(green, which="run"))
     with pytest.raises(PublishRefused, match="partial build"):
