@@ -66,7 +66,7 @@ test: $(STAMP)  ## set up and run every test (pytest incl. end-to-end dbt builds
 
 # SQL lint compiles the models with dbt against the small committed sample in tests/fixtures.
 lint: $(STAMP)  ## lint SQL (sqlfluff, dbt templater) and Python (ruff)
-	$(BIN)/ruff check customer_intelligence python_tests models
+	$(BIN)/ruff check customer_intelligence python_tests models dashboard
 	@mkdir -p warehouse/lint
 	CIQ_RAW_DIR=tests/fixtures/raw_minimal CIQ_WAREHOUSE_PATH=warehouse/lint/lint.duckdb \
 		$(BIN)/sqlfluff lint models analyses
