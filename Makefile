@@ -14,10 +14,12 @@ export CIQ_TRUTH_DIR ?= data/truth
 export CIQ_WAREHOUSE_PATH ?= warehouse/customer_intelligence.duckdb
 export CIQ_DUCKDB_TEMP_DIR ?= warehouse/.tmp
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+export CIQ_PUBLISHED_PATH ?= $(dir $(CIQ_WAREHOUSE_PATH))published/customer_intelligence.duckdb
+DASHBOARD_PORT ?= 8501
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data build test lint docs clean
+.PHONY: help setup data build publish dashboard test lint docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,13 +44,24 @@ data: $(STAMP)  ## generate the default raw data into $CIQ_RAW_DIR if it is not 
 build: data  ## set up, generate data if needed, dbt build the warehouse
 	@mkdir -p $(dir $(CIQ_WAREHOUSE_PATH)) $(CIQ_DUCKDB_TEMP_DIR)
 	$(BIN)/dbt build
+	$(BIN)/python -m customer_intelligence.publish
 	$(BIN)/python -m customer_intelligence.insights
 	$(BIN)/python -m customer_intelligence.alerts
 	$(BIN)/dbt docs generate --static --quiet
 	@echo ""
 	@echo "warehouse: $(abspath $(CIQ_WAREHOUSE_PATH))"
+	@echo "published: $(abspath $(CIQ_PUBLISHED_PATH)) (for BI: open read-only)"
 	@echo "docs:      $(abspath target/static_index.html)"
 	@echo "insights:  $(abspath reports/insights.md) (and .html); alerts in $(abspath reports/alerts)"
+
+# Runs after a green `dbt build` only (it reads target/run_results.json and refuses anything else).
+publish: $(STAMP)  ## publish the marts of the last green build for BI (atomic, read-only copy)
+	$(BIN)/python -m customer_intelligence.publish
+
+dashboard: $(STAMP)  ## start the Streamlit dashboard on the published marts (after make build)
+	@test -f $(CIQ_PUBLISHED_PATH) || { echo "no publication at $(CIQ_PUBLISHED_PATH): run make build first"; exit 1; }
+	$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT) --server.headless true \
+		--browser.gatherUsageStats false
 
 test: $(STAMP)  ## set up and run every test (pytest incl. end-to-end dbt builds, SQL and Python lint)
 	$(BIN)/python -m pytest python_tests
@@ -56,7 +69,7 @@ test: $(STAMP)  ## set up and run every test (pytest incl. end-to-end dbt builds
 
 # SQL lint compiles the models with dbt against the small committed sample in tests/fixtures.
 lint: $(STAMP)  ## lint SQL (sqlfluff, dbt templater) and Python (ruff)
-	$(BIN)/ruff check customer_intelligence python_tests models
+	$(BIN)/ruff check customer_intelligence python_tests models dashboard
 	@mkdir -p warehouse/lint
 	CIQ_RAW_DIR=tests/fixtures/raw_minimal CIQ_WAREHOUSE_PATH=warehouse/lint/lint.duckdb \
 		$(BIN)/sqlfluff lint models analyses

@@ -32,3 +32,14 @@ def built(generated_data, tmp_path_factory) -> Build:
     build = run_dbt(["build"], generated_data["raw"], tmp_path_factory.mktemp("build"))
     assert build.ok, build.output[-5000:]
     return build
+
+
+@pytest.fixture(scope="session")
+def published(built, tmp_path_factory) -> Path:
+    """The marts of the shared build, published for BI (read-only DuckDB file; Parquet beside it)."""
+    from customer_intelligence.publish import publish
+
+    root = tmp_path_factory.mktemp("published")
+    path = root / "customer_intelligence.duckdb"
+    publish(built.warehouse, built.target_dir / "run_results.json", path, parquet_dir=root / "parquet")
+    return path
