@@ -44,6 +44,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -177,9 +178,9 @@ def format_bytes(value: float | None) -> str:
 
 def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """Median of every figure and of every per-round ratio over the rounds of one scale."""
-    figures = ("full_build_s", "full_build_max_rss_bytes", "warehouse_bytes", "floor_s", "compiled_sql_s",
-               "compiled_sql_models_s", "compiled_sql_tests_s", "peer_s", "peer_max_rss_bytes",
-               "incremental_build_s", "incremental_max_rss_bytes", "full_refresh_build_s",
+    figures = ("full_build_s", "full_build_max_rss_bytes", "full_build_spill_peak_bytes", "warehouse_bytes",
+               "floor_s", "compiled_sql_s", "compiled_sql_models_s", "compiled_sql_tests_s", "peer_s",
+               "peer_max_rss_bytes", "incremental_build_s", "incremental_max_rss_bytes", "full_refresh_build_s",
                "incremental_facts_s", "full_refresh_facts_s")
     summary: dict[str, Any] = {name: median(r.get(name) for r in rounds) for name in figures}
     per_round = {
@@ -202,6 +203,7 @@ TABLE_ROWS = (
     ("order lines (raw rows)", "order_lines_raw_rows", "int"),
     ("dbt build, full", "full_build_s", "s"),
     ("peak RSS of dbt build", "full_build_max_rss_bytes", "bytes"),
+    ("peak DuckDB spill (temp dir)", "full_build_spill_peak_bytes", "bytes"),
     ("warehouse file", "warehouse_bytes", "bytes"),
     ("floor: DuckDB, one query", "floor_s", "s"),
     ("build / floor", "build_over_floor", "ratio"),
@@ -320,6 +322,7 @@ class Timed:
     returncode: int
     stdout: str
     stderr: str = field(repr=False)
+    spill_peak_bytes: int | None = None
 
 
 def run_timed(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None,
@@ -334,6 +337,39 @@ def run_timed(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path |
     seconds = time.perf_counter() - start
     rss_kb = parse_max_rss_kb(proc.stderr)
     return Timed(seconds, None if rss_kb is None else rss_kb * 1024, proc.returncode, proc.stdout, proc.stderr)
+
+
+def directory_bytes(path: Path) -> int:
+    """Total size of the files under path (0 when it does not exist)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(os.path.join(root, name))
+    return total
+
+
+class PeakDirectorySize:
+    """Samples the size of a directory in a background thread: the peak of DuckDB's spill files."""
+
+    def __init__(self, path: Path, interval: float = 0.5):
+        self.path, self.interval, self.peak = path, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, directory_bytes(self.path))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakDirectorySize:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, directory_bytes(self.path))
 
 
 def worker_result(timed: Timed) -> dict[str, Any]:
@@ -612,7 +648,7 @@ def compiled_sql_worker(target: str, dbt_warehouse: str, work: str, temp_dir: st
     for uid in order:
         node = manifest["nodes"][uid]
         kind = node["resource_type"]
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if kind == "seed":
             # seeds are copied from the dbt warehouse: dbt loads the CSVs, we only need the tables
             con.execute(f'create table "{node["schema"]}"."{node["alias"]}" as '
@@ -632,7 +668,7 @@ def compiled_sql_worker(target: str, dbt_warehouse: str, work: str, temp_dir: st
             continue
         seconds = time.perf_counter() - start
         times[kind] += seconds
-        per_node.append({"unique_id": uid, "seconds": seconds})
+        per_node.append({"unique_id": uid, "seconds": seconds, "cpu_seconds": time.process_time() - cpu_start})
     con.execute("checkpoint")
     con.close()
     size = database.stat().st_size
@@ -814,10 +850,16 @@ def dbt_executable() -> str:
 
 
 def dbt_build(dirs: ScaleDirs, *extra: str) -> tuple[Timed, list[NodeTime]]:
-    """One timed ``dbt build`` of the scale; raises with the log tail when it fails."""
+    """One timed ``dbt build`` of the scale; raises with the log tail when it fails.
+
+    Also records in ``Timed.spill_peak_bytes`` the peak size of DuckDB's temp directory (spilling).
+    """
     cmd = [dbt_executable(), "build", "--target-path", str(dirs.target), "--log-path", str(dirs.root / "logs"),
            *extra]
-    timed = run_timed(cmd, env=dbt_env(dirs), cwd=PROJECT_DIR)
+    dirs.temp.mkdir(parents=True, exist_ok=True)
+    with PeakDirectorySize(dirs.temp) as spill:
+        timed = run_timed(cmd, env=dbt_env(dirs), cwd=PROJECT_DIR)
+    timed.spill_peak_bytes = spill.peak
     if timed.returncode != 0:
         raise RuntimeError(f"dbt build {' '.join(extra)} failed:\n{timed.stdout[-5000:]}\n{timed.stderr[-2000:]}")
     nodes = parse_run_results(json.loads((dirs.target / "run_results.json").read_text()))
@@ -844,7 +886,7 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
     log("full dbt build")
     timed, nodes = dbt_build(dirs)
     r.update(full_build_s=timed.seconds, full_build_max_rss_bytes=timed.max_rss_bytes,
-             warehouse_bytes=dirs.warehouse.stat().st_size)
+             full_build_spill_peak_bytes=timed.spill_peak_bytes, warehouse_bytes=dirs.warehouse.stat().st_size)
     # 2. the floor
     log("floor")
     floor, _ = run_worker("floor", {"raw": str(base_raw), "temp_dir": str(dirs.temp)}, env)

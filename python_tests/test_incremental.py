@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 from dbt_project_runner import run_dbt
 
-from customer_intelligence.bench import append_day
+from customer_intelligence.bench import PeakDirectorySize, append_day
 
 FACTS = {"fct_orders": "order_id", "fct_order_lines": "order_line_id"}
 SELECT = ["--select", "+fct_orders", "+fct_order_lines"]
 TAMPERED = "tampered"
+SPILL_MEMORY_LIMIT = "32MB"  # the 20k-order build spills a few MB at this limit
 
 
 def read_table(warehouse, table: str) -> pd.DataFrame:
@@ -58,7 +59,12 @@ def incremental_case(built, tmp_path_factory):
 
     incremental = run_dbt(["run", *SELECT], raw, root / "incremental", warehouse=warehouses["incremental"])
     assert incremental.ok, incremental.output[-5000:]
-    full = run_dbt(["run", *SELECT, "--full-refresh"], raw, root / "full", warehouse=warehouses["full"])
+    # the full rebuild runs with a memory limit low enough that DuckDB spills to its temp directory
+    spill_dir = root / "full" / "spill"
+    with PeakDirectorySize(spill_dir, interval=0.02) as spill:
+        full = run_dbt(["run", *SELECT, "--full-refresh"], raw, root / "full", warehouse=warehouses["full"],
+                       extra_env={"CIQ_DUCKDB_MEMORY_LIMIT": SPILL_MEMORY_LIMIT, "CIQ_DUCKDB_THREADS": "2",
+                                  "CIQ_DUCKDB_TEMP_DIR": str(spill_dir)})
     assert full.ok, full.output[-5000:]
     return {
         "appended": appended,
@@ -68,6 +74,7 @@ def incremental_case(built, tmp_path_factory):
         "full": {table: read_table(warehouses["full"], table) for table in FACTS},
         "tampered_order": tampered_order,
         "incremental_build": incremental,
+        "spill_peak_bytes": spill.peak,
     }
 
 
@@ -171,3 +178,10 @@ def test_malformed_lookback_var_stops_the_build(incremental_case, tmp_path):
                      build.raw_dir, tmp_path, warehouse=warehouse)
     assert not result.ok
     assert "incremental_lookback_days must be a whole number" in result.output
+
+
+def test_a_build_that_spills_to_disk_succeeds(incremental_case):
+    """The full rebuild above ran with memory_limit 32MB: DuckDB spilled and every model still built.
+    (dbt-duckdb re-applies profile settings on each cursor and DuckDB refuses to set temp_directory
+    again once used, so the profile sets it once, in config_options.)"""
+    assert incremental_case["spill_peak_bytes"] > 0

@@ -2,26 +2,19 @@
 
     The base models parse every raw value from text (trim, then try_cast / try_strptime over many
     formats), which is right for CSV and for text columns but costs a number-to-text-to-number round
-    trip on every row of a typed Parquet column. raw_column_types(table) says which file type each
-    contract column has (from the same describe the loader uses); typed_timestamp, typed_number and
+    trip on every row of a typed Parquet column. raw_column_types(table) says which type each contract
+    column has as the loader delivers it; typed_timestamp, typed_number and
     typed_raw_text then cast typed columns directly and fall back to the text parsers otherwise.
     The results are identical: only types whose text round trip is lossless take the direct path. -#}
 
-{#- File type (upper case, e.g. TIMESTAMP, BIGINT, VARCHAR) of each contract column present in the
-    table's raw file; empty when there is no file or when not executing. -#}
+{#- Type (upper case, e.g. TIMESTAMP, BIGINT, VARCHAR) of each contract column as read_raw(table)
+    delivers it (described, not read: Parquet keeps its types, CSV is all text); empty when not executing. -#}
 {% macro raw_column_types(table_name) %}
     {%- if not execute -%}{{ return({}) }}{%- endif -%}
-    {%- set file = find_raw_file(table_name) -%}
-    {%- if file is none -%}{{ return({}) }}{%- endif -%}
-    {%- set mapping = raw_column_mapping(table_name, file) -%}
-    {%- set described = run_query('describe select * from ' ~ raw_reader(file)) -%}
-    {%- set file_types = {} -%}
-    {%- for row in described.rows -%}
-        {%- do file_types.update({row[0]: row[1] | string | upper}) -%}
-    {%- endfor -%}
+    {%- set described = run_query('describe select * from (' ~ read_raw(table_name) ~ ') as raw_source') -%}
     {%- set types = {} -%}
-    {%- for col, file_col in mapping.items() -%}
-        {%- do types.update({col: file_types.get(file_col)}) -%}
+    {%- for row in described.rows -%}
+        {%- do types.update({row[0]: row[1] | string | upper}) -%}
     {%- endfor -%}
     {{ return(types) }}
 {% endmacro %}
