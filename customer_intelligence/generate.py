@@ -55,8 +55,9 @@ periodic           15%    Loyal Regulars       4-7 orders in the Nov-Dec holiday
                                                medium-low basket
 discount_driven    15%    Discount-Driven      6-12 orders until the end, 30-50% discount on
                                                most lines, Groceries/Beauty/Clothing only
-one_time           15%    At-Risk / Dormant    exactly 1 order, before 2024-07-01
-dormant            15%    At-Risk / Dormant    3-8 orders, all before 2023-06-30
+one_time           15%    At-Risk / Dormant    exactly 1 order before 2024-07-01 (older dates
+                                               more likely), small basket
+dormant            15%    At-Risk / Dormant    3-8 orders, all before 2023-06-30, small baskets
 new                10%    New                  signed up 2024-07-01..2024-12-24, 1-3 orders
                                                after signing up
 =================  =====  ===================  ===============================================
@@ -247,7 +248,7 @@ PERSONAS = (
     Persona("one_time", 0.15, "At-Risk / Dormant", 1, 1, False, 0.15, 0.9,
             (0.55, 0.30, 0.10, 0.04, 0.01), BALANCED, 0.0, 0.25, (0.05, 0.20)),
     Persona("dormant", 0.15, "At-Risk / Dormant", 3, 8, True, 0.30, 1.0,
-            (0.45, 0.35, 0.13, 0.05, 0.02), BALANCED, 0.0, 0.20, (0.05, 0.20)),
+            (0.55, 0.30, 0.10, 0.04, 0.01), BALANCED, -0.3, 0.20, (0.05, 0.20)),
     Persona("new", 0.10, "New", 1, 3, False, 0.25, 1.0,
             (0.50, 0.30, 0.13, 0.05, 0.02), BALANCED, 0.0, 0.30, (0.05, 0.20)),
 )
@@ -463,7 +464,8 @@ def activity_windows(rng: np.random.Generator, personas: np.ndarray) -> tuple[np
         return PERIOD_END - (v * days * DAY).astype(np.int64)
 
     dormant_first = after_start(540)
-    one_time = PERIOD_START + (u * (ONE_TIME_BEFORE - 1 - PERIOD_START)).astype(np.int64)
+    early = 1 - np.sqrt(1 - u)  # density falling linearly to zero at the end: one-timers are mostly old
+    one_time = PERIOD_START + (early * (ONE_TIME_BEFORE - 1 - PERIOD_START)).astype(np.int64)
     new_first = NEW_SIGNUP_FROM + (u * (NEW_SIGNUP_UNTIL - NEW_SIGNUP_FROM)).astype(np.int64)
     windows = {  # periodic customers get seasonal dates later; their window is unused
         VIP: (after_start(365), before_end(30)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pandas as pd
 import pytest
 from dbt_project_runner import run_dbt
 
@@ -111,3 +112,44 @@ def test_line_level_zero_quantity_is_quarantined(line_level_build):
     ]
     accounting = b.query("select * from marts.dq_raw_row_accounting where source_table = 'orders'").iloc[0]
     assert (accounting.raw_rows, accounting.staged_rows, accounting.rejected_rows) == (6, 5, 1)
+
+
+def test_orders_only_customer_marts_hand_worked(orders_only_build):
+    """Customer marts on the orders-only file, worked by hand. As of 2024-03-06 (day after the last order):
+    A 3 orders 160.00, last 03-05 (1 day); B 1 order 20.00, last 02-11 (24 days); C 1 order 10.25, last 03-01 (5 days).
+    Scores 1 + floor(5 (rank - 1) / 3), rank = 1 + customers strictly worse:
+    R: B 1, C 2, A 4; F: B and C tie at 1 -> 1, A 4; M: C 1, B 2, A 4; spending C 1, B 34, A 67."""
+    b = orders_only_build
+    kpis = b.query("select * from marts.kpi_overview").iloc[0]
+    assert str(kpis.as_of_date)[:10] == "2024-03-06"
+    assert (kpis.total_customers, kpis.total_orders, kpis.repeat_customers) == (3, 5, 1)
+    assert kpis.net_revenue == pytest.approx(190.25)
+    assert kpis.average_order_value == pytest.approx(38.05)
+    assert kpis.repeat_purchase_rate == pytest.approx(1 / 3)
+    assert pd.isna(kpis.prime_share) and pd.isna(kpis.average_annual_income)
+    customers = b.query(
+        "select customer_id, recency_days, recency_score, frequency_score, monetary_score, spending_score, "
+        "rfm_segment, frequency_band, loyalty_tier, spending_quadrant, customer_status from marts.dim_customer_360 "
+        "order by customer_id"
+    )
+    assert customers.drop(columns="customer_id").values.tolist() == [
+        [1, 4, 4, 4, 67, "Loyal Customers", "2-3 orders", "Periodic", "Unknown Income", "Active"],
+        [24, 1, 1, 2, 34, "Hibernating", "1 order", "One-time", "Unknown Income", "Active"],
+        [5, 2, 1, 1, 1, "Hibernating", "1 order", "One-time", "Unknown Income", "Active"],
+    ]
+
+
+def test_orders_only_demographic_marts_show_unknown(orders_only_build):
+    b = orders_only_build
+    for mart, column, unknown in [
+        ("agg_customers_by_age_group", "age_group", "unknown"),
+        ("agg_customers_by_gender", "gender", "Unknown"),
+        ("agg_customers_by_children_status", "children_status", "Unknown"),
+        ("agg_customers_by_membership", "membership", "Unknown"),
+        ("agg_customers_by_preferred_category", "preferred_category", "Unknown"),
+        ("agg_customers_by_country_gender", "country_code", "ZZ"),
+    ]:
+        rows = b.query(f"select {column}, customers, net_revenue from marts.{mart} where customers > 0")
+        assert rows[column].tolist() == [unknown], mart
+        assert rows["customers"].tolist() == [3], mart
+        assert rows["net_revenue"].iloc[0] == pytest.approx(190.25), mart

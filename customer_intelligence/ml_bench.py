@@ -1,0 +1,151 @@
+"""Benchmark of the ML pipeline (segments, churn, CLV, actions) on synthetic frames.
+
+:func:`synthetic_frames` builds the model inputs directly (no raw files, no dbt) for ``n_customers``
+customers with about ``orders_per_customer`` orders each, drawn from five behavioural personas, fully
+vectorised and seeded. :func:`run_benchmark` times the four entry points as the dbt Python models call
+them (each one prepares its own copy of the orders) and reports peak resident memory.
+
+Run: ``python -m customer_intelligence.ml_bench --customers 1000000 --orders-per-customer 10``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import pandas as pd
+
+from customer_intelligence.actions import action_table
+from customer_intelligence.churn import churn_tables
+from customer_intelligence.clv import clv_table
+from customer_intelligence.segments import segment_tables
+
+__all__ = ["run_benchmark", "synthetic_frames"]
+
+_AS_OF = np.datetime64("2025-01-01", "D")
+_HISTORY_DAYS = 3 * 365
+# persona: share, mean orders over the active window, mean AOV, discount share, active window (days
+# before as_of: start range, end range)
+_PERSONAS = {
+    "High-Value Active": (0.15, 1.5, 160.0, 0.04, (400, 1000), (0, 30)),
+    "Loyal Regulars": (0.25, 1.3, 45.0, 0.05, (600, 1090), (0, 40)),
+    "Discount-Driven": (0.20, 0.9, 40.0, 0.30, (200, 900), (0, 120)),
+    "New": (0.15, 0.15, 50.0, 0.08, (10, 90), (0, 5)),
+    "At-Risk / Dormant": (0.25, 0.45, 55.0, 0.08, (500, 1090), (200, 480)),
+}
+
+
+def synthetic_frames(
+    n_customers: int, orders_per_customer: float = 10.0, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    """``(orders, customer_categories, customers, as_of)`` for ``n_customers`` synthetic customers.
+
+    The persona order rates are scaled so that the expected number of orders per customer is about
+    ``orders_per_customer``. About 5% of orders are cancelled. The persona is in ``customers.persona``.
+    """
+    rng = np.random.default_rng(seed)
+    names = list(_PERSONAS)
+    shares = np.array([_PERSONAS[p][0] for p in names])
+    persona = rng.choice(len(names), size=n_customers, p=shares / shares.sum())
+    start_lo = np.array([_PERSONAS[p][4][0] for p in names])[persona]
+    start_hi = np.array([_PERSONAS[p][4][1] for p in names])[persona]
+    end_lo = np.array([_PERSONAS[p][5][0] for p in names])[persona]
+    end_hi = np.array([_PERSONAS[p][5][1] for p in names])[persona]
+    start_ago = rng.integers(start_lo, start_hi + 1)
+    end_ago = np.minimum(rng.integers(end_lo, end_hi + 1), start_ago - 1)
+    window = (start_ago - end_ago).astype(np.float64)
+    rate = np.array([_PERSONAS[p][1] for p in names])[persona] / 30.0  # orders per day
+    mean_orders = float((rate * window).mean())
+    scale = orders_per_customer / max(mean_orders, 1e-9)
+    n_orders = 1 + rng.poisson(np.maximum(rate * window * scale - 1, 0.0))
+    cust = np.repeat(np.arange(n_customers), n_orders)
+    u = rng.random(len(cust))
+    ago = end_ago[cust] + np.floor(u * window[cust]).astype(np.int64)
+    ago[np.r_[0, np.cumsum(n_orders)[:-1]]] = start_ago  # the first order starts the window
+    order_date = (_AS_OF - ago.astype("timedelta64[D]")).astype("datetime64[us]")
+    aov = np.array([_PERSONAS[p][2] for p in names])[persona]
+    gross = np.round(aov[cust] * rng.lognormal(0.0, 0.35, len(cust)), 2)
+    dshare = np.array([_PERSONAS[p][3] for p in names])[persona]
+    discount = np.round(gross * np.clip(rng.normal(dshare[cust], 0.03), 0, 0.8), 2)
+    ids = np.char.add("C", np.char.zfill(np.arange(n_customers).astype(str), 8)).astype(object)
+    orders = pd.DataFrame(
+        {
+            "order_id": pd.array(np.char.add("O", np.arange(len(cust)).astype(str)).astype(object), dtype="str"),
+            "customer_id": pd.array(ids[cust], dtype="str"),
+            "order_date": order_date,
+            "is_completed": rng.random(len(cust)) > 0.05,
+            "gross_revenue": gross,
+            "discount_amount": discount,
+            "net_revenue": np.round(gross - discount, 2),
+            "item_count": rng.integers(1, 6, len(cust)),
+        }
+    )
+    n_cat = rng.integers(1, 6, n_customers)
+    cc_cust = np.repeat(np.arange(n_customers), n_cat)
+    offset = np.arange(len(cc_cust)) - np.repeat(np.r_[0, np.cumsum(n_cat)[:-1]], n_cat)
+    customer_categories = pd.DataFrame(
+        {
+            "customer_id": pd.array(ids[cc_cust], dtype="str"),
+            "category": pd.array(np.char.add("cat", offset.astype(str)).astype(object), dtype="str"),
+            "net_revenue": np.round(rng.random(len(cc_cust)) * 100 + 1, 2),
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.array(ids, dtype="str"),
+            "signup_date": (_AS_OF - (start_ago + rng.integers(0, 10, n_customers)).astype("timedelta64[D]"))
+            .astype("datetime64[us]"),
+            "persona": pd.array(np.asarray(names, dtype=object)[persona], dtype="str"),
+        }
+    )
+    return orders, customer_categories, customers, pd.Timestamp(_AS_OF)
+
+
+def run_benchmark(n_customers: int = 100_000, orders_per_customer: float = 10.0, seed: int = 0) -> dict:
+    """Time the four entry points on :func:`synthetic_frames`.
+
+    Returns wall-clock seconds per step (``*_s``), process CPU seconds per step (``*_cpu_s``; on a shared
+    machine the wall time can be much larger than the CPU time), peak RSS and headline metrics.
+    """
+    t0 = time.perf_counter()
+    orders, cats, customers, as_of = synthetic_frames(n_customers, orders_per_customer, seed)
+    timings: dict = {"n_customers": n_customers, "n_orders": len(orders), "build_s": time.perf_counter() - t0}
+    results: dict = {}
+    steps = {
+        "segments": lambda: segment_tables(orders, cats, customers, as_of),
+        "churn": lambda: churn_tables(orders, customers, as_of),
+        "clv": lambda: clv_table(orders, as_of),
+        "actions": lambda: action_table(results["segments"][0], results["churn"][0], results["clv"][0]),
+    }
+    for name, step in steps.items():
+        t, c = time.perf_counter(), time.process_time()
+        results[name] = step()
+        timings[f"{name}_s"] = time.perf_counter() - t
+        timings[f"{name}_cpu_s"] = time.process_time() - c
+    timings["total_models_s"] = sum(timings[f"{k}_s"] for k in steps)
+    timings["total_models_cpu_s"] = sum(timings[f"{k}_cpu_s"] for k in steps)
+    timings["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    prof, churn_metrics, clv_metrics = results["segments"][1], results["churn"][1], results["clv"][1]
+    timings["k"] = int(prof["k"].iloc[0])
+    timings["churn_auc"] = float(churn_metrics["roc_auc"].iloc[0])
+    timings["baseline_auc"] = float(churn_metrics["baseline_roc_auc"].iloc[0])
+    timings["clv_pearson"] = float(clv_metrics["pearson_r"].iloc[0])
+    timings["action_rows"] = len(results["actions"])
+    return timings
+
+
+def main() -> None:  # pragma: no cover - command line wrapper
+    """Command-line entry: print the benchmark timings."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--orders-per-customer", type=float, default=10.0)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    for k, v in run_benchmark(args.customers, args.orders_per_customer, args.seed).items():
+        print(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,192 @@
+"""What the dbt Python models call: one memoised run per analysis, several output tables each.
+
+A dbt Python model returns one table, but k-means, the churn model and the CLV model each produce
+two (customer scores and a profile or metrics table). The entry points here run an analysis once per
+dbt process and input and hand each model its table, so ``ml_customer_segments`` and
+``ml_segment_profiles`` share a single k-means fit. The memo key is the analysis, its parameters and
+a fingerprint of the input orders (row count, completed count, revenue sum and date sum): a different
+input or parameter always recomputes, so the memo can change speed, never results.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from customer_intelligence.churn import churn_tables
+from customer_intelligence.clv import clv_table
+from customer_intelligence.features import SEGMENT_FEATURES, customer_features
+from customer_intelligence.segments import SEGMENT_NAMES, segment_tables
+
+log = logging.getLogger(__name__)
+
+#: Below this many customers with a completed order, k-means is not meaningful: rules segment them.
+MIN_KMEANS_CUSTOMERS = 50
+
+ORDER_COLUMNS = [
+    "order_id",
+    "customer_id",
+    "order_date",
+    "is_completed",
+    "gross_revenue",
+    "discount_amount",
+    "net_revenue",
+    "item_count",
+]
+
+_MEMO: dict[tuple, Any] = {}
+
+
+def fingerprint(orders: pd.DataFrame) -> tuple:
+    """A cheap identity of an orders frame: rows, completed rows, revenue sum, date sum."""
+    dates = pd.to_datetime(orders["order_date"]).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return (
+        len(orders),
+        int(orders["is_completed"].sum()),
+        round(float(orders["net_revenue"].sum()), 2),
+        int(dates.sum()),
+    )
+
+
+def memoised(name: str, params: tuple, orders: pd.DataFrame, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per (name, params, orders fingerprint) in this process."""
+    key = (name, params, fingerprint(orders))
+    if key not in _MEMO:
+        _MEMO.clear() if len(_MEMO) > 8 else None
+        _MEMO[key] = compute()
+    return _MEMO[key]
+
+
+def rule_segment(features: pd.DataFrame) -> pd.Series:
+    """The fallback segment of each customer when there are too few customers for k-means.
+
+    In order: New (first order within 180 days), At-Risk / Dormant (no order for 180 days),
+    Discount-Driven (discount above 25 % of gross), High-Value Active (revenue in the top quarter),
+    else Loyal Regulars.
+    """
+    high_value = features["net_revenue"] >= features["net_revenue"].quantile(0.75)
+    choices = [
+        (features["tenure_days"] < 180, "New"),
+        (features["recency_days"] >= 180, "At-Risk / Dormant"),
+        (features["discount_share"] > 0.25, "Discount-Driven"),
+        (high_value, "High-Value Active"),
+    ]
+    segment = pd.Series("Loyal Regulars", index=features.index, dtype="str")
+    for condition, name in reversed(choices):
+        segment = segment.where(~condition, name)
+    return segment
+
+
+def rule_segment_tables(features: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Segment tables with the same columns as k-means', from :func:`rule_segment` (distance 0, k = segments)."""
+    features = features.sort_values("customer_id").reset_index(drop=True)
+    segment = rule_segment(features)
+    cluster_of = {name: i for i, name in enumerate(SEGMENT_NAMES)}
+    assignments = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].astype("str"),
+            "cluster_id": segment.map(cluster_of).astype("int64"),
+            "segment_name": segment,
+            "segment": segment,
+            "distance_to_centroid": 0.0,
+        }
+    )
+    grouped = features.assign(segment=segment).groupby("segment", sort=False)
+    profiles = grouped.size().rename("customers").to_frame()
+    profiles["customer_share"] = profiles["customers"] / max(len(features), 1)
+    profiles["net_revenue"] = grouped["net_revenue"].sum()
+    total = float(features["net_revenue"].sum())
+    profiles["revenue_share"] = profiles["net_revenue"] / total if total else 0.0
+    means = grouped[list(SEGMENT_FEATURES)].mean()
+    for prefix in ("centroid", "mean"):
+        for column in SEGMENT_FEATURES:
+            profiles[f"{prefix}_{column}"] = means[column]
+    profiles = profiles.reset_index()
+    profiles.insert(0, "cluster_id", profiles["segment"].map(cluster_of))
+    profiles.insert(1, "segment_name", profiles["segment"])
+    profiles["k"] = len(profiles)
+    profiles["silhouette"] = float("nan")
+    profiles = profiles.astype({"cluster_id": "int64", "customers": "int64", "k": "int64"})
+    columns = ["cluster_id", "segment_name", "segment", "customers", "customer_share", "net_revenue", "revenue_share"]
+    rest = [c for c in profiles.columns if c not in columns]
+    return assignments, profiles[columns + rest].sort_values("cluster_id").reset_index(drop=True)
+
+
+def segments(
+    orders: pd.DataFrame, categories: pd.DataFrame, customers: pd.DataFrame, as_of, k: int | None, random_state: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(customer_segments, segment_profiles), computed once per input; rules below MIN_KMEANS_CUSTOMERS."""
+
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+        features = customer_features(orders, as_of, categories, customers)
+        if len(features) < MIN_KMEANS_CUSTOMERS:
+            log.warning(
+                "segments: %d customers with a completed order (< %d): k-means skipped, rule-based segments used",
+                len(features),
+                MIN_KMEANS_CUSTOMERS,
+            )
+            return rule_segment_tables(features)
+        return segment_tables(orders, categories, customers, as_of=as_of, k=k, random_state=random_state)
+
+    return memoised("segments", (str(as_of), k, random_state), orders, compute)
+
+
+def churn(
+    orders: pd.DataFrame, customers: pd.DataFrame, as_of, horizon_days: int, random_state: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(customer_churn, churn_model_metrics), computed once per input."""
+    return memoised(
+        "churn",
+        (str(as_of), horizon_days, random_state),
+        orders,
+        lambda: churn_tables(orders, customers, as_of=as_of, horizon_days=horizon_days, random_state=random_state),
+    )
+
+
+def clv(orders: pd.DataFrame, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(customer_clv, clv_metrics), computed once per input."""
+    return memoised("clv", (str(as_of),), orders, lambda: clv_table(orders, as_of=as_of))
+
+
+def parse_int_option(value: Any, name: str, low: int, high: int, allow_empty: bool = False) -> int | None:
+    """A whole-number model option from a dbt var, validated, or a clear error."""
+    text = "" if value is None else str(value).strip()
+    if text in ("", "none", "None", "null") and allow_empty:
+        return None
+    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+        raise ValueError(
+            f"var {name} must be a whole number from {low} to {high}{' or empty' if allow_empty else ''}, "
+            f"got: {value!r}"
+        )
+    return int(text)
+
+
+def prepare_inputs(
+    to_pandas: Callable[[Any], pd.DataFrame],
+    orders: Any,
+    customers: Any,
+    as_of: Any,
+    segment_k: Any,
+    churn_horizon_days: Any,
+    ml_random_state: Any,
+    categories: Any = None,
+) -> dict[str, Any]:
+    """The inputs of the ML models as pandas frames and validated options.
+
+    The dbt model passes what ``dbt.ref()`` and ``dbt.config.get()`` returned (dbt finds those calls by
+    reading the model file, so they stay there); ``to_pandas`` turns each relation into a frame.
+    """
+    inputs: dict[str, Any] = {
+        "orders": to_pandas(orders),
+        "customers": to_pandas(customers)[["customer_id", "signup_date"]],
+        "as_of": pd.Timestamp(to_pandas(as_of)["as_of_date"].iloc[0]),
+        "k": parse_int_option(segment_k, "segment_k", 2, 12, allow_empty=True),
+        "horizon_days": parse_int_option(churn_horizon_days, "churn_horizon_days", 7, 365),
+        "random_state": parse_int_option(ml_random_state, "ml_random_state", 0, 2**31 - 1),
+        "categories": None if categories is None else to_pandas(categories),
+    }
+    return inputs

@@ -1,0 +1,423 @@
+"""Behavioural customer segments: standardised features, k-means, and business names.
+
+Method
+------
+1. Features per customer come from :func:`customer_intelligence.features.customer_features`;
+   the model matrix is :data:`~customer_intelligence.features.SEGMENT_FEATURES` with ``log1p`` on
+   money, counts and day spans, then standardised (:func:`~customer_intelligence.features.model_matrix`).
+   A feature that is constant (e.g. ``category_breadth`` when no category data is given) carries no
+   information and is dropped.
+2. ``k`` is fixed by the caller or chosen by :func:`choose_k`: the mean silhouette over ``k_range``
+   (default 5..8: fewer than five clusters cannot carry the five business names, so the search starts
+   at five; pass ``k_range`` to widen it), computed on a seeded random sample (default 5,000 rows) of
+   the customers; the largest score wins, ties go to the smaller ``k``. Behavioural data often has
+   more natural groups than business names (e.g. one-off buyers and lapsed regulars are both
+   "At-Risk / Dormant"), which is why ``k`` may exceed five; the extra clusters keep their base name.
+3. :func:`fit_segments` fits ``KMeans`` (``n_init`` fixed, ``random_state`` fixed) on a seeded sample
+   of at most ``fit_sample_size`` rows (default 50,000) and assigns every customer to the nearest
+   centroid. Rows are sorted by ``customer_id`` before sampling, so shuffled input gives identical
+   assignments.
+4. :func:`name_clusters` names clusters from their centroids in standardised space (z-scores of the
+   transformed features) by the scoring rules in :data:`NAME_RULES`: each name has a linear score
+   over the centroid z-scores, and the five names are matched one-to-one to clusters maximising the
+   total score (Hungarian assignment, ``scipy.optimize.linear_sum_assignment``). The rules:
+
+   ======================  =========================================================================
+   name                    score (z = centroid z-score; R revenue, F orders, Rc recency, T tenure,
+                           A AOV, D discount share)
+   ======================  =========================================================================
+   High-Value Active       ``R + A - Rc``: big spenders (large baskets) who bought recently
+   Loyal Regulars          ``F + T - Rc - D``: many orders over a long relationship, little discount
+   Discount-Driven         ``2 D``: the highest share of gross revenue given away as discount
+   New                     ``-2 T - F``: shortest relationship, few orders so far
+   At-Risk / Dormant       ``2 Rc - F``: longest since the last order
+   ======================  =========================================================================
+
+   With ``k > 5`` the extra clusters (those not matched) take the name whose score is highest for
+   them, suffixed " 2", " 3", ... in order of decreasing score; with ``k < 5`` only ``k`` names are
+   used. Names depend only on centroids, and ``cluster_id`` is the position of the name in
+   :data:`SEGMENT_NAMES` order (suffixes after their base), so ids and names are stable across
+   rebuilds and do not depend on the arbitrary k-means label order.
+
+Outputs
+-------
+The population is every customer with at least one completed order before ``as_of``.
+
+``customer_segments`` (one row per customer, sorted by ``customer_id``):
+
+=====================  =======  ===============================================================
+customer_id            str      customer key
+cluster_id             int64    0..k-1, ordered by segment name (see above)
+segment_name           str      unique per cluster, e.g. "Loyal Regulars" or "Loyal Regulars 2"
+segment                str      base name (one of :data:`SEGMENT_NAMES`), drives the action
+distance_to_centroid   float64  Euclidean distance to the cluster centre in standardised space
+=====================  =======  ===============================================================
+
+``segment_profiles`` (one row per cluster, sorted by ``cluster_id``):
+
+===========================  =======  ===========================================================
+cluster_id                   int64
+segment_name                 str
+segment                      str
+customers                    int64    customers in the cluster
+customer_share               float64  customers / all customers
+net_revenue                  float64  total completed net revenue of the cluster
+revenue_share                float64  net_revenue / total net revenue
+centroid_<feature>           float64  k-means centre back in original units (``expm1`` of the log
+                                      features), one column per feature in SEGMENT_FEATURES; a
+                                      dropped constant feature gets its constant value
+mean_<feature>               float64  plain mean of the feature in the cluster
+k                            int64    number of clusters used
+silhouette                   float64  silhouette of the final clustering on the seeded sample
+===========================  =======  ===========================================================
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
+
+from customer_intelligence.features import (
+    LOG_FEATURES,
+    SEGMENT_FEATURES,
+    customer_features,
+    model_matrix,
+)
+
+__all__ = [
+    "NAME_RULES",
+    "SEGMENT_NAMES",
+    "assign_segments",
+    "choose_k",
+    "fit_segments",
+    "name_clusters",
+    "segment_profiles",
+    "segment_tables",
+]
+
+log = logging.getLogger(__name__)
+
+#: The five business segment names, in canonical (cluster_id) order.
+SEGMENT_NAMES: tuple[str, ...] = (
+    "High-Value Active",
+    "Loyal Regulars",
+    "Discount-Driven",
+    "New",
+    "At-Risk / Dormant",
+)
+
+#: Linear naming scores over centroid z-scores (feature -> weight), one dict per segment name.
+NAME_RULES: dict[str, dict[str, float]] = {
+    "High-Value Active": {"net_revenue": 1.0, "aov": 1.0, "recency_days": -1.0},
+    "Loyal Regulars": {"orders_count": 1.0, "tenure_days": 1.0, "recency_days": -1.0, "discount_share": -1.0},
+    "Discount-Driven": {"discount_share": 2.0},
+    "New": {"tenure_days": -2.0, "orders_count": -1.0},
+    "At-Risk / Dormant": {"recency_days": 2.0, "orders_count": -1.0},
+}
+
+DEFAULT_K_RANGE: tuple[int, ...] = (5, 6, 7, 8)
+
+
+def _sample_index(n: int, size: int, random_state: int) -> np.ndarray:
+    """Sorted seeded sample of row positions (all rows when ``n <= size``)."""
+    if n <= size:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def choose_k(
+    X: np.ndarray,
+    k_range: Iterable[int] = DEFAULT_K_RANGE,
+    sample_size: int = 5_000,
+    random_state: int = 42,
+    n_init: int = 4,
+) -> tuple[int, dict[int, float]]:
+    """Pick ``k`` by mean silhouette on a seeded sample of ``X``.
+
+    Each candidate ``k`` fits ``KMeans(n_init=n_init, random_state=random_state)`` on the sample and
+    scores it with ``silhouette_score`` on the same sample. Candidates with ``k >= n_sample`` are
+    skipped. Returns the best ``k`` (ties: smaller ``k``) and the score per ``k``.
+    """
+    idx = _sample_index(len(X), sample_size, random_state)
+    Xs = X[idx]
+    n_distinct = len(np.unique(Xs, axis=0)) if len(Xs) <= 50_000 else len(Xs)
+    scores: dict[int, float] = {}
+    for k in sorted(set(int(k) for k in k_range)):
+        if k < 2 or k >= n_distinct:
+            continue
+        with threadpool_limits(limits=1):
+            labels = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit_predict(Xs)
+        if len(np.unique(labels)) < 2:
+            continue
+        scores[k] = float(silhouette_score(Xs, labels))
+    if not scores:
+        raise ValueError("not enough distinct customers to choose k")
+    best = max(scores.items(), key=lambda kv: (round(kv[1], 12), -kv[0]))[0]
+    return best, scores
+
+
+def fit_segments(
+    X: np.ndarray,
+    k: int,
+    random_state: int = 42,
+    fit_sample_size: int = 50_000,
+    n_init: int = 4,
+) -> tuple[KMeans, np.ndarray, np.ndarray]:
+    """Fit k-means on a seeded sample of ``X`` and assign every row.
+
+    Returns the fitted model, the label of every row (k-means' own arbitrary numbering) and the
+    Euclidean distance of every row to its centre.
+    """
+    idx = _sample_index(len(X), fit_sample_size, random_state)
+    # single-threaded native code: deterministic and not slowed down by spinning threads on a busy host
+    with threadpool_limits(limits=1):
+        model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(X[idx])
+        labels, dist = _nearest(model.cluster_centers_, X)
+    return model, labels, dist
+
+
+def _nearest(centers: np.ndarray, X: np.ndarray, chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre and distance for each row, in bounded-memory chunks."""
+    labels = np.empty(len(X), dtype=np.int64)
+    dist = np.empty(len(X), dtype=np.float64)
+    c2 = (centers**2).sum(axis=1)
+    for start in range(0, len(X), chunk):
+        xb = X[start : start + chunk]
+        d2 = (xb**2).sum(axis=1)[:, None] - 2.0 * xb @ centers.T + c2[None, :]
+        lab = d2.argmin(axis=1)
+        labels[start : start + chunk] = lab
+        dist[start : start + chunk] = np.sqrt(((xb - centers[lab]) ** 2).sum(axis=1))
+    return labels, dist
+
+
+def name_scores(centroids_z: pd.DataFrame, rules: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """Score matrix (clusters x names) from centroid z-scores by :data:`NAME_RULES`.
+
+    Features missing from ``centroids_z`` (e.g. a dropped constant feature) count as 0.
+    """
+    rules = rules or NAME_RULES
+    out = {}
+    for name, weights in rules.items():
+        s = np.zeros(len(centroids_z))
+        for feat, w in weights.items():
+            if feat in centroids_z.columns:
+                s = s + w * centroids_z[feat].to_numpy(dtype=np.float64)
+        out[name] = s
+    return pd.DataFrame(out, index=centroids_z.index)
+
+
+def name_clusters(
+    centroids_z: pd.DataFrame, rules: dict[str, dict[str, float]] | None = None
+) -> list[str]:
+    """Business names for clusters from their standardised centroids (one row per cluster).
+
+    Unique names: the first ``min(k, 5)`` are matched one-to-one by maximum total score; any extra
+    cluster takes its best-scoring name with a numeric suffix (" 2", " 3", ...) assigned in order of
+    decreasing score, ties broken by the centroid values, so the result does not depend on row order.
+    """
+    scores = name_scores(centroids_z, rules)
+    names = list(scores.columns)
+    S = scores.to_numpy()
+    k = len(S)
+    rows, cols = linear_sum_assignment(-np.round(S, 9))
+    result: list[str | None] = [None] * k
+    for r, c in zip(rows, cols, strict=True):
+        result[r] = names[c]
+    extra = [r for r in range(k) if result[r] is None]
+    if extra:
+        counts = {n: 1 for n in names}
+        # deterministic order: best score first, then lexicographic centroid values
+        key_vals = np.round(centroids_z.to_numpy(), 9)
+        extra.sort(key=lambda r: (-round(float(S[r].max()), 9), tuple(key_vals[r])))
+        for r in extra:
+            base = names[int(np.argmax(np.round(S[r], 9)))]
+            counts[base] += 1
+            result[r] = f"{base} {counts[base]}"
+    return [str(n) for n in result]
+
+
+def base_segment(name: str) -> str:
+    """Base segment of a possibly suffixed name (``"Loyal Regulars 2"`` -> ``"Loyal Regulars"``)."""
+    for base in SEGMENT_NAMES:
+        if name == base or name.startswith(base + " "):
+            return base
+    return name
+
+
+def _name_order_key(name: str) -> tuple[int, int]:
+    base = base_segment(name)
+    pos = SEGMENT_NAMES.index(base) if base in SEGMENT_NAMES else len(SEGMENT_NAMES)
+    suffix = name[len(base) :].strip()
+    return pos, int(suffix) if suffix.isdigit() else 1
+
+
+def segment_profiles(
+    features: pd.DataFrame,
+    assignments: pd.DataFrame,
+    centroids_original: pd.DataFrame,
+    k: int,
+    silhouette: float,
+    feature_columns: Sequence[str] = SEGMENT_FEATURES,
+) -> pd.DataFrame:
+    """Per-cluster profile: size, revenue share, centroid in original units, feature means.
+
+    ``features`` and ``assignments`` must be row-aligned; ``centroids_original`` is indexed by
+    ``cluster_id`` with one column per feature.
+    """
+    df = pd.DataFrame(
+        {
+            "cluster_id": assignments["cluster_id"].to_numpy(),
+            "net_revenue": features["net_revenue"].to_numpy(dtype=np.float64),
+        }
+    )
+    for col in feature_columns:
+        df[f"mean_{col}"] = features[col].to_numpy(dtype=np.float64)
+    grouped = df.groupby("cluster_id", sort=True)
+    prof = grouped.agg(
+        customers=("net_revenue", "size"),
+        net_revenue=("net_revenue", "sum"),
+        **{f"mean_{c}": (f"mean_{c}", "mean") for c in feature_columns},
+    )
+    prof = prof.reindex(centroids_original.index, fill_value=0)
+    total_customers = max(len(df), 1)
+    total_rev = float(df["net_revenue"].sum())
+    names = assignments.drop_duplicates("cluster_id").set_index("cluster_id")
+    out = pd.DataFrame({"cluster_id": centroids_original.index.to_numpy(dtype=np.int64)})
+    out["segment_name"] = pd.array(names.loc[out["cluster_id"], "segment_name"].to_numpy(), dtype="str")
+    out["segment"] = pd.array(names.loc[out["cluster_id"], "segment"].to_numpy(), dtype="str")
+    out["customers"] = prof["customers"].to_numpy(dtype=np.int64)
+    out["customer_share"] = out["customers"] / total_customers
+    out["net_revenue"] = np.round(prof["net_revenue"].to_numpy(dtype=np.float64), 2)
+    out["revenue_share"] = out["net_revenue"] / total_rev if total_rev > 0 else 0.0
+    for c in feature_columns:
+        out[f"centroid_{c}"] = centroids_original[c].to_numpy(dtype=np.float64)
+    for c in feature_columns:
+        out[f"mean_{c}"] = prof[f"mean_{c}"].to_numpy(dtype=np.float64)
+    out["k"] = np.int64(k)
+    out["silhouette"] = float(silhouette)
+    return out
+
+
+def assign_segments(
+    features: pd.DataFrame,
+    k: int | None = None,
+    random_state: int = 42,
+    k_range: Iterable[int] = DEFAULT_K_RANGE,
+    silhouette_sample_size: int = 5_000,
+    fit_sample_size: int = 50_000,
+    feature_columns: Sequence[str] = SEGMENT_FEATURES,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Segment customers: returns ``(customer_segments, segment_profiles)`` (see module docstring).
+
+    ``features`` is a frame from :func:`~customer_intelligence.features.customer_features` (any row
+    order). ``k=None`` chooses ``k`` by silhouette over ``k_range``.
+    """
+    if len(features) == 0:
+        return _empty_assignments(), _empty_profiles(feature_columns)
+    feats = features.reset_index(drop=True)
+    if not pd.Index(feats["customer_id"]).is_monotonic_increasing:
+        feats = feats.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
+    spans = {c: np.ptp(feats[c].to_numpy(dtype=np.float64)) for c in feature_columns}
+    cols = [c for c in feature_columns if spans[c] > 0]
+    constants = {c: float(feats[c].iloc[0]) for c in feature_columns if c not in cols}
+    if not cols:
+        raise ValueError("all segmentation features are constant")
+    X, scaler = model_matrix(feats, cols)
+    n_distinct = len(np.unique(X[: min(len(X), 50_000)], axis=0))
+    if k is None:
+        k, scores = choose_k(X, k_range, silhouette_sample_size, random_state)
+        log.info("segments: silhouette by k %s -> k=%d", {kk: round(v, 4) for kk, v in scores.items()}, k)
+    k = int(min(k, max(n_distinct, 1)))
+    model, raw_labels, dist = fit_segments(X, k, random_state, fit_sample_size)
+
+    centers_z = pd.DataFrame(model.cluster_centers_, columns=cols)
+    names = name_clusters(centers_z)
+    order = sorted(range(k), key=lambda i: _name_order_key(names[i]))
+    new_id = np.empty(k, dtype=np.int64)
+    new_id[order] = np.arange(k)
+    cluster_id = new_id[raw_labels]
+    names_by_id = [names[i] for i in order]
+
+    assignments = pd.DataFrame(
+        {
+            "customer_id": feats["customer_id"].astype("str").array,
+            "cluster_id": cluster_id.astype(np.int64),
+            "segment_name": pd.array(np.asarray(names_by_id, dtype=object)[cluster_id], dtype="str"),
+            "segment": pd.array(
+                np.asarray([base_segment(n) for n in names_by_id], dtype=object)[cluster_id], dtype="str"
+            ),
+            "distance_to_centroid": dist.astype(np.float64),
+        }
+    )
+
+    # centroids back in original units
+    raw_centers = scaler.inverse_transform(model.cluster_centers_[order])
+    cent = pd.DataFrame(raw_centers, columns=cols, index=pd.Index(np.arange(k), name="cluster_id"))
+    for c in cols:
+        if c in LOG_FEATURES:
+            cent[c] = np.expm1(cent[c])
+    for c, v in constants.items():
+        cent[c] = v
+    cent = cent[list(feature_columns)]
+
+    sidx = _sample_index(len(X), silhouette_sample_size, random_state)
+    sil = (
+        float(silhouette_score(X[sidx], cluster_id[sidx]))
+        if 1 < len(np.unique(cluster_id[sidx])) < len(sidx)
+        else float("nan")
+    )
+    profiles = segment_profiles(feats, assignments, cent, k, sil, feature_columns)
+    return assignments, profiles
+
+
+def _empty_assignments() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array([], dtype="str"),
+            "cluster_id": np.array([], dtype=np.int64),
+            "segment_name": pd.array([], dtype="str"),
+            "segment": pd.array([], dtype="str"),
+            "distance_to_centroid": np.array([], dtype=np.float64),
+        }
+    )
+
+
+def _empty_profiles(feature_columns: Sequence[str]) -> pd.DataFrame:
+    cols: dict[str, object] = {
+        "cluster_id": np.array([], dtype=np.int64),
+        "segment_name": pd.array([], dtype="str"),
+        "segment": pd.array([], dtype="str"),
+        "customers": np.array([], dtype=np.int64),
+        "customer_share": np.array([], dtype=np.float64),
+        "net_revenue": np.array([], dtype=np.float64),
+        "revenue_share": np.array([], dtype=np.float64),
+    }
+    for c in feature_columns:
+        cols[f"centroid_{c}"] = np.array([], dtype=np.float64)
+    for c in feature_columns:
+        cols[f"mean_{c}"] = np.array([], dtype=np.float64)
+    cols["k"] = np.array([], dtype=np.int64)
+    cols["silhouette"] = np.array([], dtype=np.float64)
+    return pd.DataFrame(cols)
+
+
+def segment_tables(
+    orders: pd.DataFrame,
+    customer_categories: pd.DataFrame | None,
+    customers: pd.DataFrame | None,
+    as_of: _dt.date | str | pd.Timestamp | None = None,
+    k: int | None = None,
+    random_state: int = 42,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Entry point for the dbt model: ``(customer_segments, segment_profiles)`` at ``as_of``."""
+    feats = customer_features(orders, as_of, customer_categories, customers)
+    return assign_segments(feats, k=k, random_state=random_state)

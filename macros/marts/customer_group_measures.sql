@@ -1,0 +1,33 @@
+{#- The measures every customer-group mart shows, defined once.
+
+    customer_group_aggregates(): aggregates over customer-grain rows of dim_customer_360 (purchasing
+    customers), to put in a `group by` query.
+    customer_group_measures(alias, partition_by): the mart's measure columns from those aggregates
+    (relation `alias`, whose values are null after a dense left join); shares are over every row of
+    the result, or within `partition_by` (a column list) when given. -#}
+
+{% macro customer_group_aggregates() -%}
+    count(*) as customers,
+    sum(completed_orders) as completed_orders,
+    sum(net_revenue) as net_revenue,
+    sum(case when completed_orders >= 2 then 1 else 0 end) as repeat_customers
+{%- endmacro %}
+
+{% macro customer_group_measures(alias, partition_by=none) -%}
+    {%- set over = "over (partition by " ~ partition_by ~ ")" if partition_by else "over ()" -%}
+    {%- set customers = "coalesce(" ~ alias ~ ".customers, 0)" -%}
+    {%- set orders = "coalesce(" ~ alias ~ ".completed_orders, 0)" -%}
+    {%- set revenue = "coalesce(" ~ alias ~ ".net_revenue, 0)" -%}
+    {%- set repeaters = "coalesce(" ~ alias ~ ".repeat_customers, 0)" -%}
+    cast({{ customers }} as {{ dbt.type_bigint() }}) as customers,
+    cast(cast({{ customers }} as {{ type_double() }}) / nullif(sum({{ customers }}) {{ over }}, 0) as {{ type_double() }})
+        as customer_share,
+    cast({{ orders }} as {{ dbt.type_bigint() }}) as completed_orders,
+    cast({{ revenue }} as {{ type_double() }}) as net_revenue,
+    cast({{ revenue }} / nullif(sum({{ revenue }}) {{ over }}, 0) as {{ type_double() }}) as revenue_share,
+    cast({{ revenue }} / nullif({{ orders }}, 0) as {{ type_double() }}) as average_order_value,
+    cast({{ revenue }} / nullif({{ customers }}, 0) as {{ type_double() }}) as revenue_per_customer,
+    cast({{ repeaters }} as {{ dbt.type_bigint() }}) as repeat_customers,
+    cast(cast({{ repeaters }} as {{ type_double() }}) / nullif({{ customers }}, 0) as {{ type_double() }})
+        as repeat_purchase_rate
+{%- endmacro %}

@@ -1,0 +1,38 @@
+-- Membership x country grain: one row per membership segment (Prime, Non-Prime, Unknown) and
+-- customer country (ZZ = unknown) that has purchasing customers, with customers, revenue, AOV and
+-- repeat purchase rate. Shares are within the country: customer_share of Prime is the Prime
+-- penetration of that country.
+with
+
+customers as (
+
+    select membership, country_code, country_name, completed_orders, net_revenue
+    from {{ ref('dim_customer_360') }}
+    where is_purchaser
+
+),
+
+aggregated as (
+
+    select
+        membership,
+        country_code,
+        country_name,
+        {{ customer_group_aggregates() }}
+    from customers
+    group by membership, country_code, country_name
+
+),
+
+final as (
+
+    select
+        cast(membership as {{ dbt.type_string() }}) as membership,
+        cast(country_code as {{ dbt.type_string() }}) as country_code,
+        cast(country_name as {{ dbt.type_string() }}) as country_name,
+        {{ customer_group_measures('aggregated', 'country_code') }}
+    from aggregated
+
+)
+
+select * from final

@@ -1,0 +1,77 @@
+"""The dbt edge of the ML models: option validation, the memo, and the small-data rule fallback."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from customer_intelligence import model_runs
+
+
+def orders_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Orders from (customer_id, date, gross, discount) tuples, all completed."""
+    frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "gross_revenue", "discount_amount"])
+    return frame.assign(
+        order_id=[str(i) for i in range(len(frame))],
+        order_date=pd.to_datetime(frame["order_date"]),
+        is_completed=True,
+        net_revenue=frame["gross_revenue"] - frame["discount_amount"],
+        item_count=1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("5", 5), (5, 5), (" 12 ", 12), ("", None), (None, None), ("none", None)]
+)
+def test_parse_int_option_accepts_whole_numbers_and_empty(value, expected):
+    assert model_runs.parse_int_option(value, "segment_k", 2, 12, allow_empty=True) == expected
+
+
+@pytest.mark.parametrize("value", ["1", "13", "five", "3.5", "-4", "5; drop table x"])
+def test_parse_int_option_rejects_malformed_values_with_the_var_name(value):
+    with pytest.raises(ValueError, match="var segment_k must be a whole number from 2 to 12"):
+        model_runs.parse_int_option(value, "segment_k", 2, 12)
+
+
+def test_rule_segments_follow_the_documented_order():
+    as_of = "2024-07-01"
+    orders = orders_frame(
+        [
+            ("new", "2024-06-01", 50.0, 0.0),  # tenure 30 days -> New
+            ("gone", "2023-01-01", 500.0, 0.0),  # silent 547 days -> At-Risk / Dormant (despite high value)
+            ("deal", "2023-06-01", 100.0, 40.0),  # 40 % discount, active -> Discount-Driven
+            ("deal", "2024-06-15", 100.0, 40.0),
+            ("big", "2023-06-01", 900.0, 0.0),  # top-quarter revenue, active -> High-Value Active
+            ("big", "2024-06-20", 900.0, 0.0),
+            ("reg", "2023-06-01", 100.0, 0.0),  # none of the above -> Loyal Regulars
+            ("reg", "2024-06-20", 100.0, 0.0),
+        ]
+    )
+    features = model_runs.customer_features(orders, as_of)
+    assignments, profiles = model_runs.rule_segment_tables(features)
+    got = dict(zip(assignments["customer_id"], assignments["segment"], strict=True))
+    assert got == {
+        "big": "High-Value Active",
+        "deal": "Discount-Driven",
+        "gone": "At-Risk / Dormant",
+        "new": "New",
+        "reg": "Loyal Regulars",
+    }
+    assert profiles["customers"].sum() == 5
+    assert profiles["revenue_share"].sum() == pytest.approx(1.0)
+
+
+def test_segments_fall_back_to_rules_below_the_k_means_minimum(caplog):
+    orders = orders_frame([("a", "2024-01-01", 10.0, 0.0), ("b", "2024-02-01", 20.0, 0.0)])
+    assignments, profiles = model_runs.segments(orders, None, None, "2024-03-01", None, 42)
+    assert len(assignments) == 2 and profiles["silhouette"].isna().all()
+    assert "k-means skipped" in caplog.text
+
+
+def test_memo_reuses_a_run_for_the_same_input_and_recomputes_for_another():
+    calls = []
+    orders = orders_frame([("a", "2024-01-01", 10.0, 0.0)])
+    first = model_runs.memoised("t", (1,), orders, lambda: calls.append(1) or "x")
+    second = model_runs.memoised("t", (1,), orders.copy(), lambda: calls.append(2) or "y")
+    other = model_runs.memoised("t", (1,), orders_frame([("a", "2024-01-02", 10.0, 0.0)]), lambda: "z")
+    assert (first, second, other, calls) == ("x", "x", "z", [1])
