@@ -58,6 +58,8 @@ GNU_TIME = Path("/usr/bin/time")
 RSS_MARKER = "ciq-bench-max-rss-kb:"
 RESULT_MARKER = "ciq-bench-result:"
 FACT_TABLES = ("fct_orders", "fct_order_lines")
+# the marts holding what the pandas peer computes: KPIs, frequency bands, per-customer RFM
+PEER_EQUIVALENT_MODELS = ("kpi_overview", "agg_customers_by_frequency_band", "dim_customer_360")
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,6 +156,27 @@ def dag_order(manifest: dict[str, Any], unique_ids: Iterable[str]) -> list[str]:
     return order
 
 
+def ancestors(manifest: dict[str, Any], unique_ids: Iterable[str]) -> set[str]:
+    """The given nodes and every node they depend on, transitively (sources and unknown ids skipped)."""
+    nodes = manifest["nodes"]
+    seen: set[str] = set()
+    stack = [uid for uid in unique_ids if uid in nodes]
+    while stack:
+        uid = stack.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        stack.extend(p for p in nodes[uid].get("depends_on", {}).get("nodes", []) if p in nodes)
+    return seen
+
+
+def models_named(manifest: dict[str, Any], names: Iterable[str]) -> list[str]:
+    """unique_ids of the models with these names (those that exist)."""
+    wanted = set(names)
+    return sorted(uid for uid, node in manifest["nodes"].items()
+                  if node.get("resource_type") == "model" and node.get("name") in wanted)
+
+
 def final_relation_sql(sql: str) -> str:
     """dbt's DDL for a node with the staging names (``<name>__dbt_tmp``) turned into the final names."""
     return re.sub(r'__dbt_tmp(?=")', "", sql)
@@ -181,12 +204,14 @@ def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     figures = ("full_build_s", "full_build_max_rss_bytes", "full_build_spill_peak_bytes", "warehouse_bytes",
                "floor_s", "compiled_sql_s", "compiled_sql_models_s", "compiled_sql_tests_s", "peer_s",
                "peer_max_rss_bytes", "incremental_build_s", "incremental_max_rss_bytes", "full_refresh_build_s",
-               "incremental_facts_s", "full_refresh_facts_s")
+               "incremental_facts_s", "full_refresh_facts_s", "full_build_unit_tests_s",
+               "full_build_python_models_s", "project_sql_peer_figures_s")
     summary: dict[str, Any] = {name: median(r.get(name) for r in rounds) for name in figures}
     per_round = {
         "build_over_floor": ("full_build_s", "floor_s"),
         "build_over_compiled_sql": ("full_build_s", "compiled_sql_s"),
         "peer_over_project": ("peer_s", "full_build_s"),
+        "peer_over_project_sql_same_figures": ("peer_s", "project_sql_peer_figures_s"),
         "incremental_over_full": ("incremental_build_s", "full_refresh_build_s"),
         "incremental_facts_over_full_facts": ("incremental_facts_s", "full_refresh_facts_s"),
     }
@@ -202,6 +227,8 @@ TABLE_ROWS = (
     ("customers (raw rows)", "customers_raw_rows", "int"),
     ("order lines (raw rows)", "order_lines_raw_rows", "int"),
     ("dbt build, full", "full_build_s", "s"),
+    ("  of which Python (ML) models (node time)", "full_build_python_models_s", "s"),
+    ("  of which unit tests (node time)", "full_build_unit_tests_s", "s"),
     ("peak RSS of dbt build", "full_build_max_rss_bytes", "bytes"),
     ("peak DuckDB spill (temp dir)", "full_build_spill_peak_bytes", "bytes"),
     ("warehouse file", "warehouse_bytes", "bytes"),
@@ -211,7 +238,9 @@ TABLE_ROWS = (
     ("build / compiled SQL", "build_over_compiled_sql", "ratio"),
     ("pandas peer", "peer_s", "s"),
     ("peak RSS of pandas peer", "peer_max_rss_bytes", "bytes"),
-    ("peer / project", "peer_over_project", "ratio"),
+    ("peer / project (full dbt build)", "peer_over_project", "ratio"),
+    ("project SQL for the peer's figures", "project_sql_peer_figures_s", "s"),
+    ("peer / project (same figures, SQL)", "peer_over_project_sql_same_figures", "ratio"),
     ("dbt build, incremental (+1 day)", "incremental_build_s", "s"),
     ("dbt build --full-refresh, same data", "full_refresh_build_s", "s"),
     ("incremental / full", "incremental_over_full", "ratio"),
@@ -262,7 +291,7 @@ def duckdb_settings() -> dict[str, str]:
     """The DuckDB settings of the dbt profile, read from the same environment variables."""
     return {
         "threads": os.environ.get("CIQ_DUCKDB_THREADS", "2"),
-        "memory_limit": os.environ.get("CIQ_DUCKDB_MEMORY_LIMIT", "6GB"),
+        "memory_limit": os.environ.get("CIQ_DUCKDB_MEMORY_LIMIT", "3GB"),
         "temp_directory": os.environ.get("CIQ_DUCKDB_TEMP_DIR", "warehouse/.tmp"),
         "preserve_insertion_order": os.environ.get("CIQ_DUCKDB_PRESERVE_ORDER", "false"),
         "dbt_threads": os.environ.get("CIQ_DBT_THREADS", "2"),
@@ -672,10 +701,14 @@ def compiled_sql_worker(target: str, dbt_warehouse: str, work: str, temp_dir: st
     con.execute("checkpoint")
     con.close()
     size = database.stat().st_size
+    targets = models_named(manifest, PEER_EQUIVALENT_MODELS)
+    subgraph = {uid for uid in ancestors(manifest, targets) if uid.split(".")[0] in ("model", "seed")}
+    peer_equivalent_s = sum(n["seconds"] for n in per_node if n["unique_id"] in subgraph) if targets else None
     shutil.rmtree(work_dir, ignore_errors=True)
     return {"seconds": sum(times.values()), "models_s": times["model"], "tests_s": times["test"],
             "seeds_s": times["seed"], "nodes": len(per_node), "excluded": excluded, "test_failures": failures,
-            "database_bytes": size, "per_node": per_node}
+            "database_bytes": size, "per_node": per_node, "peer_equivalent_s": peer_equivalent_s,
+            "peer_equivalent_models": [uid.split(".")[-1] for uid in targets]}
 
 
 def run_python_model(con, build_path: Path) -> bool:
@@ -866,6 +899,13 @@ def dbt_build(dirs: ScaleDirs, *extra: str) -> tuple[Timed, list[NodeTime]]:
     return timed, nodes
 
 
+def build_breakdown(nodes: list[NodeTime], manifest: dict[str, Any]) -> dict[str, float]:
+    """Node-time sums of a build: unit tests (dbt-only, not in the compiled-SQL run) and Python models."""
+    python_models = {uid for uid, node in manifest["nodes"].items() if node.get("language") == "python"}
+    return {"full_build_unit_tests_s": sum(n.seconds for n in nodes if n.resource_type == "unit_test"),
+            "full_build_python_models_s": sum(n.seconds for n in nodes if n.unique_id in python_models)}
+
+
 def facts_seconds(nodes: list[NodeTime]) -> float:
     """Time spent building the two incremental order facts in a build."""
     return sum(n.seconds for n in nodes if n.resource_type == "model" and n.name in FACT_TABLES)
@@ -886,7 +926,8 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
     log("full dbt build")
     timed, nodes = dbt_build(dirs)
     r.update(full_build_s=timed.seconds, full_build_max_rss_bytes=timed.max_rss_bytes,
-             full_build_spill_peak_bytes=timed.spill_peak_bytes, warehouse_bytes=dirs.warehouse.stat().st_size)
+             full_build_spill_peak_bytes=timed.spill_peak_bytes, warehouse_bytes=dirs.warehouse.stat().st_size,
+             **build_breakdown(nodes, json.loads((dirs.target / "manifest.json").read_text())))
     # 2. the floor
     log("floor")
     floor, _ = run_worker("floor", {"raw": str(base_raw), "temp_dir": str(dirs.temp)}, env)
@@ -897,6 +938,7 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
     compiled, _ = run_worker("compiled", {"target": str(dirs.target), "dbt_warehouse": str(dirs.warehouse),
                                           "work": str(dirs.root / "compiled_sql"), "temp_dir": str(dirs.temp)}, env)
     r.update(compiled_sql_s=compiled["seconds"], compiled_sql_models_s=compiled["models_s"],
+             project_sql_peer_figures_s=compiled["peer_equivalent_s"],
              compiled_sql_tests_s=compiled["tests_s"], compiled_sql_excluded=compiled["excluded"],
              compiled_sql_test_failures=compiled["test_failures"], compiled_sql_nodes=compiled["nodes"])
     # 4. the pandas peer
@@ -1004,11 +1046,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    work_dir = Path(args.work_dir).resolve()
     settings = duckdb_settings()
+    settings["temp_directory"] = str(work_dir / "orders_<N>" / "tmp")  # each scale spills into its own folder
     started = dt.datetime.now(dt.UTC)
     print("DuckDB settings (from the profile's environment variables): "
           + ", ".join(f"{k}={v}" for k, v in settings.items()), flush=True)
-    work_dir = Path(args.work_dir).resolve()
     results = []
     for orders in scales:
         results.append(bench_scale(orders, args.seed, args.rounds or default_rounds(orders), work_dir))

@@ -157,3 +157,21 @@ def test_peer_matches_needs_same_counts_and_revenue():
     assert bench.peer_matches(peer, project)
     assert not bench.peer_matches({**peer, "all_orders": 109}, project)
     assert not bench.peer_matches({**peer, "kpis": {**peer["kpis"], "revenue": 12345.70}}, project)
+
+
+def test_ancestors_and_models_named():
+    edges = {
+        "model.p.kpi": ["model.p.customers"],
+        "model.p.customers": ["model.p.orders", "seed.p.codes", "source.p.raw.orders"],
+        "model.p.orders": [],
+        "model.p.other": ["model.p.orders"],
+        "seed.p.codes": [],
+        "test.p.t": ["model.p.kpi"],
+    }
+    m = manifest(edges)
+    for uid, node in m["nodes"].items():
+        node.update(resource_type=uid.split(".")[0], name=uid.split(".")[-1])
+    assert bench.ancestors(m, ["model.p.kpi"]) == {"model.p.kpi", "model.p.customers", "model.p.orders",
+                                                   "seed.p.codes"}
+    assert bench.ancestors(m, ["model.p.missing"]) == set()
+    assert bench.models_named(m, ["kpi", "other", "codes", "absent"]) == ["model.p.kpi", "model.p.other"]
