@@ -25,7 +25,7 @@ typed as (
 
     select
         source._raw_row_number,
-        {{ clean_text('source.customer_id') }} as customer_id,
+        {{ clean_key('source.customer_id') }} as customer_id,
         {{ dbt.hash(lookup_key('source.email')) }} as email_hash,
         {{ clean_text('source.gender') }} as gender_raw,
         {{ clean_text('source.country') }} as country_raw,

@@ -21,10 +21,10 @@ typed as (
 
     select
         source._raw_row_number,
-        {{ clean_text('source.order_id') }} as order_id,
+        {{ clean_key('source.order_id') }} as order_id,
         {{ typed_raw_text('source.line_number', raw_types.get('line_number')) }} as line_number_raw,
         {{ typed_number('source.line_number', dbt.type_bigint(), raw_types.get('line_number')) }} as line_number,
-        {{ clean_text('source.product_id') }} as product_id,
+        {{ clean_key('source.product_id') }} as product_id,
         {{ typed_raw_text('source.quantity', raw_types.get('quantity')) }} as quantity_raw,
         {{ typed_number('source.quantity', 'double', raw_types.get('quantity')) }} as quantity,
         {{ typed_raw_text('source.unit_price', raw_types.get('unit_price')) }} as unit_price_raw,

@@ -42,11 +42,11 @@ typed as (
     select
         source._raw_row_number,
         {% if has_order_id -%}
-        {{ clean_text('source.order_id') }} as order_id,
+        {{ clean_key('source.order_id') }} as order_id,
         {%- else -%}
         'row-' || cast(source._raw_row_number + 1 as {{ dbt.type_string() }}) as order_id,
         {%- endif %}
-        {{ clean_text('source.customer_id') }} as customer_id,
+        {{ clean_key('source.customer_id') }} as customer_id,
         {{ typed_raw_text('source.order_ts', raw_types.get('order_ts')) }} as order_ts_raw,
         {{ typed_timestamp('source.order_ts', raw_types.get('order_ts')) }} as order_ts,
         {{ clean_text('source.channel') }} as channel_raw,
@@ -54,7 +54,7 @@ typed as (
         {{ clean_text('source.status') }} as status_raw,
         statuses.status as status_mapped,
         {{ typed_timestamp('source.updated_at', raw_types.get('updated_at')) }} as updated_at,
-        {{ clean_text('source.product_id') }} as product_id,
+        {{ clean_key('source.product_id') }} as product_id,
         {{ typed_raw_text('source.quantity', raw_types.get('quantity')) }} as quantity_raw,
         {{ typed_number('source.quantity', 'double', raw_types.get('quantity')) }} as quantity,
         {{ typed_raw_text('source.unit_price', raw_types.get('unit_price')) }} as unit_price_raw,
