@@ -185,3 +185,14 @@ def test_a_build_that_spills_to_disk_succeeds(incremental_case):
     (dbt-duckdb re-applies profile settings on each cursor and DuckDB refuses to set temp_directory
     again once used, so the profile sets it once, in config_options.)"""
     assert incremental_case["spill_peak_bytes"] > 0
+
+
+def test_a_table_built_before_incremental_loads_asks_for_a_full_refresh(incremental_case, tmp_path):
+    build = incremental_case["incremental_build"]
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(build.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table marts.fct_orders drop column source_updated_at")
+    result = run_dbt(["compile", "--select", "fct_orders"], build.raw_dir, tmp_path, warehouse=warehouse)
+    assert not result.ok
+    assert "has no source_updated_at column" in result.output and "--full-refresh" in result.output

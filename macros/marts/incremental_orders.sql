@@ -14,8 +14,15 @@
     {{ return(text | int) }}
 {%- endmacro %}
 
-{#- The earliest source_updated_at an incremental run reprocesses, as a scalar subquery. -#}
+{#- The earliest source_updated_at an incremental run reprocesses, as a scalar subquery.
+    A table built before the watermark column existed cannot be loaded incrementally: clear error. -#}
 {% macro incremental_orders_cutoff(watermark_column='source_updated_at') -%}
+    {%- if execute -%}
+        {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- if watermark_column not in loaded_columns -%}
+            {{ exceptions.raise_compiler_error(this ~ " has no " ~ watermark_column ~ " column (it was built before incremental loads): rebuild it once with `dbt build --full-refresh --select fct_order_lines fct_orders`") }}
+        {%- endif -%}
+    {%- endif %}
     (
         select
             coalesce(
