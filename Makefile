@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ORDERS ?= 100000
 SEED ?= 42
+# make bench runs three scales unless ORDERS is given on the command line or in the environment
+BENCH_ORDERS := $(if $(filter command line environment,$(origin ORDERS)),$(ORDERS),100000,1000000,10000000)
 
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export CIQ_RAW_DIR ?= data/raw
@@ -19,7 +21,7 @@ DASHBOARD_PORT ?= 8501
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data build publish dashboard test lint docs clean
+.PHONY: help setup data build publish dashboard test lint docs clean bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,3 +81,9 @@ docs: $(STAMP)  ## write the self-contained docs site target/static_index.html
 
 clean:  ## remove build outputs (keeps .venv and data)
 	rm -rf target logs warehouse dbt_packages
+
+# --- benchmark (issue 5) ---
+# make bench                       100k, 1M and 10M orders (data generated once under bench/work/data)
+# make bench ORDERS=10000000       one scale; ROUNDS=3 repeats each scale and reports medians
+bench: $(STAMP)  ## benchmark: build vs floor, compiled SQL, pandas peer, incremental; writes bench/results/*.json
+	$(BIN)/python -m customer_intelligence.bench --orders $(BENCH_ORDERS) --seed $(SEED) $(if $(ROUNDS),--rounds $(ROUNDS))
