@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ORDERS ?= 100000
 SEED ?= 42
+# make bench runs three scales unless ORDERS is given on the command line or in the environment
+BENCH_ORDERS := $(if $(filter command line environment,$(origin ORDERS)),$(ORDERS),100000,1000000,10000000)
 
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export CIQ_RAW_DIR ?= data/raw
@@ -14,10 +16,12 @@ export CIQ_TRUTH_DIR ?= data/truth
 export CIQ_WAREHOUSE_PATH ?= warehouse/customer_intelligence.duckdb
 export CIQ_DUCKDB_TEMP_DIR ?= warehouse/.tmp
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+export CIQ_PUBLISHED_PATH ?= $(dir $(CIQ_WAREHOUSE_PATH))published/customer_intelligence.duckdb
+DASHBOARD_PORT ?= 8501
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data build test lint docs clean spark-setup spark-build test-spark
+.PHONY: help setup data build publish dashboard test lint docs clean bench spark-setup spark-build test-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,10 +46,24 @@ data: $(STAMP)  ## generate the default raw data into $CIQ_RAW_DIR if it is not 
 build: data  ## set up, generate data if needed, dbt build the warehouse
 	@mkdir -p $(dir $(CIQ_WAREHOUSE_PATH)) $(CIQ_DUCKDB_TEMP_DIR)
 	$(BIN)/dbt build
+	$(BIN)/python -m customer_intelligence.publish
+	$(BIN)/python -m customer_intelligence.insights
+	$(BIN)/python -m customer_intelligence.alerts
 	$(BIN)/dbt docs generate --static --quiet
 	@echo ""
 	@echo "warehouse: $(abspath $(CIQ_WAREHOUSE_PATH))"
+	@echo "published: $(abspath $(CIQ_PUBLISHED_PATH)) (for BI: open read-only)"
 	@echo "docs:      $(abspath target/static_index.html)"
+	@echo "insights:  $(abspath reports/insights.md) (and .html); alerts in $(abspath reports/alerts)"
+
+# Runs after a green `dbt build` only (it reads target/run_results.json and refuses anything else).
+publish: $(STAMP)  ## publish the marts of the last green build for BI (atomic, read-only copy)
+	$(BIN)/python -m customer_intelligence.publish
+
+dashboard: $(STAMP)  ## start the Streamlit dashboard on the published marts (after make build)
+	@test -f $(CIQ_PUBLISHED_PATH) || { echo "no publication at $(CIQ_PUBLISHED_PATH): run make build first"; exit 1; }
+	$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT) --server.headless true \
+		--browser.gatherUsageStats false
 
 test: $(STAMP)  ## set up and run every test (pytest incl. end-to-end dbt builds, SQL and Python lint)
 	$(BIN)/python -m pytest python_tests
@@ -53,7 +71,7 @@ test: $(STAMP)  ## set up and run every test (pytest incl. end-to-end dbt builds
 
 # SQL lint compiles the models with dbt against the small committed sample in tests/fixtures.
 lint: $(STAMP)  ## lint SQL (sqlfluff, dbt templater) and Python (ruff)
-	$(BIN)/ruff check customer_intelligence python_tests models
+	$(BIN)/ruff check customer_intelligence python_tests models dashboard
 	@mkdir -p warehouse/lint
 	CIQ_RAW_DIR=tests/fixtures/raw_minimal CIQ_WAREHOUSE_PATH=warehouse/lint/lint.duckdb \
 		$(BIN)/sqlfluff lint models analyses
@@ -63,6 +81,12 @@ docs: $(STAMP)  ## write the self-contained docs site target/static_index.html
 
 clean:  ## remove build outputs (keeps .venv and data)
 	rm -rf target logs warehouse dbt_packages
+
+# --- benchmark (issue 5) ---
+# make bench                       100k, 1M and 10M orders (data generated once under bench/work/data)
+# make bench ORDERS=10000000       one scale; ROUNDS=3 repeats each scale and reports medians
+bench: $(STAMP)  ## benchmark: build vs floor, compiled SQL, pandas peer, incremental; writes bench/results/*.json
+	$(BIN)/python -m customer_intelligence.bench --orders $(BENCH_ORDERS) --seed $(SEED) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 # --- Apache Spark (dbt-spark, method: session) --------------------------------------------------------
 # A second venv, so that `make setup` never pulls pyspark (about 450 MB). Needs Java 17 (java on PATH).

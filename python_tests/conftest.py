@@ -36,6 +36,17 @@ def built(generated_data, tmp_path_factory) -> Build:
 
 
 @pytest.fixture(scope="session")
+def published(built, tmp_path_factory) -> Path:
+    """The marts of the shared build, published for BI (read-only DuckDB file; Parquet beside it)."""
+    from customer_intelligence.publish import publish
+
+    root = tmp_path_factory.mktemp("published")
+    path = root / "customer_intelligence.duckdb"
+    publish(built.warehouse, built.target_dir / "run_results.json", path, parquet_dir=root / "parquet")
+    return path
+
+
+@pytest.fixture(scope="session")
 def spark():
     """A local SparkSession for the Spark tests; skips them when pyspark is not installed."""
     pytest.importorskip("pyspark", reason=SKIP_REASON)

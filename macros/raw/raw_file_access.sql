@@ -21,26 +21,77 @@
     ) }}
 {% endmacro %}
 
-{#- A table expression reading one raw file: Parquet typed, CSV as text with a header row. -#}
-{% macro raw_reader(file) %}
-    {{ return(adapter.dispatch('raw_reader', 'customer_intelligence')(file)) }}
+{#- The size in bytes of a raw file, as a one-value query. -#}
+{% macro raw_file_size_sql(file) %}
+    {{ return(adapter.dispatch('raw_file_size_sql', 'customer_intelligence')(file)) }}
 {% endmacro %}
 
-{% macro default__raw_reader(file) %}
+{% macro default__raw_file_size_sql(file) %}
+    {{ return("select size from read_blob('" ~ file ~ "')") }}
+{% endmacro %}
+
+{% macro spark__raw_file_size_sql(file) %}
+    {{ return("select length from binaryFile.`" ~ file ~ "`") }}
+{% endmacro %}
+
+{#- A table expression reading one raw file: Parquet typed; CSV with a header row, every value as
+    text, RFC-4180 quoting (quoted commas, quotes and newlines inside fields), the table's encoding
+    (var raw_csv_encoding). extra_options: more DuckDB read_csv options (DuckDB only). -#}
+{% macro raw_reader(file, table_name, extra_options='') %}
+    {{ return(adapter.dispatch('raw_reader', 'customer_intelligence')(file, table_name, extra_options)) }}
+{% endmacro %}
+
+{% macro default__raw_reader(file, table_name, extra_options='') %}
     {%- if file.lower().endswith('.parquet') -%}
         {{ return("read_parquet('" ~ file ~ "', file_row_number = true)") }}
     {%- else -%}
-        {{ return("read_csv('" ~ file ~ "', header = true, all_varchar = true, auto_detect = true, strict_mode = false, max_line_size = 10000000)") }}
+        {%- set encoding = raw_csv_encoding(table_name) -%}
+        {{ return("read_csv('" ~ file ~ "', header = true, all_varchar = true, auto_detect = true, max_line_size = 10000000"
+            ~ (", encoding = '" ~ encoding ~ "'" if encoding != 'utf-8' else '') ~ extra_options ~ ")") }}
     {%- endif -%}
 {% endmacro %}
 
 {#- Spark reads CSV columns as text by default (no inferSchema), like DuckDB's all_varchar. -#}
-{% macro spark__raw_reader(file) %}
+{% macro spark__raw_reader(file, table_name, extra_options='') %}
     {%- if file.lower().endswith('.parquet') -%}
         {{ return("parquet.`" ~ file ~ "`") }}
     {%- else -%}
-        {{ return("csv.`" ~ file ~ "` with ('header' = 'true', 'multiLine' = 'true', 'escape' = '\"')") }}
+        {%- set encoding = {'utf-8': 'UTF-8', 'latin-1': 'ISO-8859-1', 'utf-16': 'UTF-16'}[raw_csv_encoding(table_name)] -%}
+        {{ return("csv.`" ~ file ~ "` with ('header' = 'true', 'multiLine' = 'true', 'escape' = '\"', 'encoding' = '" ~ encoding ~ "')") }}
     {%- endif -%}
+{% endmacro %}
+
+{#- A column of a raw file as SQL, quoted (embedded quote characters doubled). -#}
+{% macro raw_identifier(name) %}
+    {{ return(adapter.dispatch('raw_identifier', 'customer_intelligence')(name)) }}
+{% endmacro %}
+
+{% macro default__raw_identifier(name) %}
+    {{ return('"' ~ name | replace('"', '""') ~ '"') }}
+{% endmacro %}
+
+{% macro spark__raw_identifier(name) %}
+    {{ return('`' ~ name | replace('`', '``') ~ '`') }}
+{% endmacro %}
+
+{#- A raw file column's type in DuckDB's upper-case names (VARCHAR, BIGINT, DOUBLE, TIMESTAMP, ...),
+    whatever the engine, so the loader's type checks are written once. -#}
+{% macro raw_type_name(engine_type) %}
+    {{ return(adapter.dispatch('raw_type_name', 'customer_intelligence')(engine_type)) }}
+{% endmacro %}
+
+{% macro default__raw_type_name(engine_type) %}
+    {{ return(engine_type | string | upper) }}
+{% endmacro %}
+
+{% macro spark__raw_type_name(engine_type) %}
+    {%- set name = engine_type | string | trim | lower -%}
+    {%- set duckdb_names = {
+        'string': 'VARCHAR', 'binary': 'BLOB', 'tinyint': 'TINYINT', 'smallint': 'SMALLINT', 'int': 'INTEGER',
+        'bigint': 'BIGINT', 'float': 'FLOAT', 'double': 'DOUBLE', 'boolean': 'BOOLEAN', 'date': 'DATE',
+        'timestamp': 'TIMESTAMP WITH TIME ZONE', 'timestamp_ntz': 'TIMESTAMP',
+    } -%}
+    {{ return(duckdb_names.get(name, name | upper)) }}
 {% endmacro %}
 
 {#- The 0-based position of each row in the raw file, as an expression over raw_reader(file). -#}

@@ -98,18 +98,24 @@
 {#- A literal date from a validated var (YYYY-MM-DD), or a clear error. -#}
 {% macro date_literal(value, var_name) -%}
     {%- set text = value | string | trim -%}
-    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
-        {{ exceptions.raise_compiler_error("var " ~ var_name ~ " must be a date written YYYY-MM-DD, got: '" ~ text ~ "'") }}
+    {#- checked when run (at parse time the value is not used), after the on-run-start check reported every bad input -#}
+    {%- if not is_valid_date(text) -%}
+        {%- if execute -%}
+            {{ exceptions.raise_compiler_error("var " ~ var_name ~ " must be a date written YYYY-MM-DD, got: '" ~ text ~ "'") }}
+        {%- endif -%}
+        {%- set text = '1970-01-01' -%}
     {%- endif -%}
-    {%- set parsed = modules.datetime.datetime.strptime(text, '%Y-%m-%d') -%}
     cast('{{ text }}' as date)
 {%- endmacro %}
 
 {#- A validated numeric var, or a clear error. -#}
 {% macro number_var(var_name) -%}
     {%- set text = var(var_name) | string | trim -%}
-    {%- if not modules.re.match('^-?[0-9]+(\.[0-9]+)?$', text) -%}
-        {{ exceptions.raise_compiler_error("var " ~ var_name ~ " must be a number, got: '" ~ text ~ "'") }}
+    {%- if not modules.re.match('^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$', text) -%}
+        {%- if execute -%}
+            {{ exceptions.raise_compiler_error("var " ~ var_name ~ " must be a number, got: '" ~ text ~ "'") }}
+        {%- endif -%}
+        {%- set text = '0' -%}
     {%- endif -%}
     cast({{ text }} as {{ type_double() }})
 {%- endmacro %}
@@ -121,4 +127,19 @@
     {%- else -%}
         {{ date_literal(run_started_at.strftime('%Y-%m-%d'), 'max_order_date') }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A business key as text: trimmed, empty as null, and a whole number written as a decimal
+    ('1001.0', as pandas writes a float id to CSV) as the whole number ('1001'), so keys typed as
+    numbers in one file and as text in another still match. -#}
+{% macro clean_key(column) -%}
+    {{ return(adapter.dispatch('clean_key', 'customer_intelligence')(column)) }}
+{%- endmacro %}
+
+{% macro default__clean_key(column) -%}
+    regexp_replace({{ clean_text(column) }}, '^(-?[0-9]+)\.0+$', '\1')
+{%- endmacro %}
+
+{% macro spark__clean_key(column) -%}
+    regexp_replace({{ clean_text(column) }}, '^(-?[0-9]+)\\.0+$', '$1')
 {%- endmacro %}

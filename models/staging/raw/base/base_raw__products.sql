@@ -11,7 +11,7 @@ typed as (
 
     select
         _raw_row_number,
-        {{ clean_text('product_id') }} as product_id,
+        {{ clean_key('product_id') }} as product_id,
         {{ clean_text('product_name') }} as product_name,
         {{ clean_text('category') }} as category_raw,
         {{ clean_text('unit_cost') }} as unit_cost_raw,

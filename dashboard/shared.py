@@ -1,0 +1,216 @@
+"""What every page shares: the published file, the filters in the sidebar, cached queries, formats, charts.
+
+The dashboard reads only the published marts (``customer_intelligence.publish``). It never holds the file
+open between reruns: each query opens it read-only, so a new publication is picked up on the next rerun
+(the cache is keyed by the file's identity) and publishing is never blocked by the dashboard.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import altair as alt
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from customer_intelligence import dashboard_data as dd
+from customer_intelligence.publish import default_paths
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+FILTER_KEYS = ("filter_dates", "filter_memberships", "filter_countries")
+# Income x spending quadrants: chart colour and the matching Streamlit markdown colour.
+QUADRANT_COLOURS = {"VIPs": ("#2e7d32", "green"), "Potential Growers": ("#1e88e5", "blue"),
+                    "Underperformers": ("#fb8c00", "orange"), "At Risk": ("#e53935", "red"),
+                    "Unknown Income": ("#9e9e9e", "gray")}
+
+
+def quadrant_scale() -> alt.Scale:
+    """The same colour for a quadrant in every chart."""
+    return alt.Scale(domain=list(QUADRANT_COLOURS), range=[colour for colour, _ in QUADRANT_COLOURS.values()])
+
+
+def published_path() -> Path:
+    """The publication the dashboard reads: CIQ_PUBLISHED_PATH, else the build's default (next to the warehouse)."""
+    path = default_paths()["published"]
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """Identity of the published file: a new publication is a new file (new inode, mtime)."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_call(path: str, stamp: tuple, function: str, filters: dd.Filters | None, kwargs: tuple) -> object:
+    """Run ``dashboard_data.<function>`` on a fresh read-only connection; cached per publication and arguments."""
+    with duckdb.connect(path, read_only=True) as con:
+        if filters is None:
+            return getattr(dd, function)(con, **dict(kwargs))
+        return getattr(dd, function)(con, filters, **dict(kwargs))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_sql(path: str, stamp: tuple, sql: str) -> pd.DataFrame:
+    with duckdb.connect(path, read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def require_publication() -> Path:
+    """The published file, or stop the page with instructions when there is none."""
+    path = published_path()
+    if not path.exists():
+        st.error(f"No publication found at `{path}`. Run `make build` (it publishes after a green build).")
+        st.stop()
+    return path
+
+
+def load(function: str, filters: dd.Filters | None = None, **kwargs) -> object:
+    """Call a ``dashboard_data`` function on the publication, with caching."""
+    path = require_publication()
+    return _cached_call(str(path), _stamp(path), function, filters, tuple(sorted(kwargs.items())))
+
+
+def sql(query: str) -> pd.DataFrame:
+    """A small read-only query on the publication (metadata, descriptions), cached per publication."""
+    path = require_publication()
+    return _cached_sql(str(path), _stamp(path), query)
+
+
+def has_table(name: str) -> bool:
+    """Whether the publication has ``marts.<name>`` (optional marts, such as the ML models' outputs)."""
+    tables = sql("select table_name from information_schema.tables where table_schema = 'marts'")
+    return name in set(tables["table_name"])
+
+
+def _keep(widget_key: str) -> None:
+    """on_change of a filter widget: remember its value for every page."""
+    st.session_state[f"kept_{widget_key}"] = st.session_state[widget_key]
+
+
+def _restore(widget_key: str, default: object, valid: Callable[[object], bool]) -> None:
+    """Set a filter widget's value, before it is drawn, from the value remembered by ``_keep`` (widget state
+    alone does not survive a switch to another page), dropping one the publication no longer offers."""
+    remembered = st.session_state.get(f"kept_{widget_key}", default)
+    value = remembered if valid(remembered) else default
+    st.session_state[widget_key] = value
+    st.session_state[f"kept_{widget_key}"] = value
+
+
+def sidebar_filters() -> None:
+    """The shared filters (date range, membership, country), drawn in the sidebar by every page. Their values
+    are kept in st.session_state (``kept_<widget key>``), so they apply to every visual on every page."""
+    options: dd.FilterOptions = load("filter_options")
+    info = sql("select publication_id, published_at from publication.publication_info")
+    names = dict(options.countries)
+    _restore("filter_dates", (options.first_date, options.last_date),
+             lambda v: isinstance(v, (tuple, list)) and all(options.first_date <= d <= options.last_date for d in v))
+    _restore("filter_memberships", [], lambda v: set(v) <= set(options.memberships))
+    _restore("filter_countries", [], lambda v: set(v) <= set(names))
+    with st.sidebar:
+        st.header("Filters")
+        st.caption("Apply to every visual on every page.")
+        st.date_input("Order date range", min_value=options.first_date, max_value=options.last_date,
+                      key="filter_dates", on_change=_keep, args=("filter_dates",))
+        st.multiselect("Membership segment", options.memberships, key="filter_memberships", placeholder="All",
+                       on_change=_keep, args=("filter_memberships",))
+        st.multiselect(
+            "Country", [code for code, _ in options.countries], key="filter_countries",
+            format_func=lambda code: f"{names.get(code, code)} ({code})", placeholder="All",
+            on_change=_keep, args=("filter_countries",),
+        )
+        st.divider()
+        st.caption(
+            f"As of {options.as_of_date:%Y-%m-%d} · publication `{info['publication_id'].iloc[0]}` "
+            f"(published {info['published_at'].iloc[0]:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
+def current_filters() -> dd.Filters:
+    """The filters chosen in the sidebar (a half-picked date range counts as its first day only)."""
+    state = {key: st.session_state.get(f"kept_{key}") for key in FILTER_KEYS}
+    dates = state["filter_dates"]
+    start = end = None
+    if isinstance(dates, (tuple, list)) and dates:
+        start = dates[0]
+        end = dates[1] if len(dates) > 1 else dates[0]
+    elif isinstance(dates, date):
+        start = end = dates
+    return dd.Filters(
+        start=start,
+        end=end,
+        memberships=tuple(state["filter_memberships"] or ()),
+        countries=tuple(state["filter_countries"] or ()),
+    )
+
+
+def page_filters() -> dd.Filters:
+    """Start a page: check the publication, draw the shared filters in the sidebar, return the selection."""
+    require_publication()
+    sidebar_filters()
+    return current_filters()
+
+
+def describe(filters: dd.Filters) -> str:
+    """One line saying what the page shows."""
+    parts = []
+    if filters.start and filters.end:
+        parts.append(f"orders {filters.start:%Y-%m-%d} to {filters.end:%Y-%m-%d}")
+    parts.append("membership: " + (", ".join(filters.memberships) or "all"))
+    parts.append("countries: " + (", ".join(filters.countries) or "all"))
+    return " · ".join(parts)
+
+
+def money(value: float) -> str:
+    """$1,234,567 (no cents), or an en dash when undefined."""
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"${value:,.0f}"
+
+
+def money_compact(value: float) -> str:
+    """$15.01 M, $812.3 k, $950 (fits a KPI card), or an en dash when undefined."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    for size, suffix in ((1e9, " B"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= size:
+            return f"${value / size:,.2f}{suffix}"
+    return f"${value:,.0f}"
+
+
+def money2(value: float) -> str:
+    """$1,234.56, or an en dash when undefined."""
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"${value:,.2f}"
+
+
+def count(value: float) -> str:
+    """1,234."""
+    return f"{int(value):,}"
+
+
+def percent(value: float) -> str:
+    """41.2 %, or an en dash when undefined."""
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value * 100:.1f} %"
+
+
+def chart(spec: alt.TopLevelMixin, key: str | None = None) -> None:
+    """Show an Altair chart, rendered as SVG (so that a browser test can count its marks); ``key`` names it in
+    the spec's usermeta too (tests find charts by it)."""
+    usermeta = {"embedOptions": {"renderer": "svg"}, "chart_key": key}
+    st.altair_chart(spec.properties(usermeta=usermeta), width="stretch", key=key)
+
+
+def no_data() -> None:
+    """The message shown instead of a chart when the selection has no rows."""
+    st.info("No customers match the filters.")
+
+
+def env_summary() -> str:
+    """Where the data comes from (shown on the overview)."""
+    return f"Reading `{published_path()}` (read-only)." + (
+        " Set by CIQ_PUBLISHED_PATH." if os.environ.get("CIQ_PUBLISHED_PATH") else ""
+    )

@@ -1,0 +1,135 @@
+"""Unit tests of the dashboard's data functions on a tiny hand-made publication (hand-worked figures).
+
+As of 2024-03-01, activity window 30 days. Customers:
+  A Prime, DE, Active,  income 100, score 80: completed 2024-01-10 (100), 2024-02-20 (50); cancelled 2024-02-25;
+                                             completed 2024-03-05 (999, on/after the as-of date: ignored)
+  B Non-Prime, DE, At Risk, income 50, score 20: completed 2023-12-01 (40)
+  C Prime, US, Churned, income 70, score 50: completed 2023-06-15 (20), 2023-07-15 (10), 2023-08-15 (5)
+  D Non-Prime, US, no purchase: cancelled 2024-01-05
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from customer_intelligence import dashboard_data as dd
+
+D = date.fromisoformat
+
+
+@pytest.fixture(scope="module")
+def con():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""
+        create table marts.kpi_overview as
+        select date '2024-03-01' as as_of_date, 30::bigint as active_window_days, 0.4 as repeat_rate_target
+    """)
+    con.execute("""
+        create table marts.dim_customer_360 as select * from (values
+            ('A', true,  'Prime',     'DE', 'Germany',       'Active',      100.0, 80, date '2024-01-10', 'Champions'),
+            ('B', true,  'Non-Prime', 'DE', 'Germany',       'At Risk',      50.0, 20, date '2023-12-01', 'At Risk'),
+            ('C', true,  'Prime',     'US', 'United States', 'Churned', 70.0, 50, date '2023-06-15', 'Hibernating'),
+            ('D', false, 'Non-Prime', 'US', 'United States', 'No Purchase', 60.0, null, null, 'No Purchase')
+        ) as t(customer_id, is_purchaser, membership, country_code, country_name, customer_status, annual_income,
+               spending_score, first_order_date, rfm_segment)
+    """)
+    con.execute("""
+        create table marts.fct_orders as select * from (values
+            ('a1', 'A', date '2024-01-10', 100.0, true),
+            ('a2', 'A', date '2024-02-20', 50.0, true),
+            ('a3', 'A', date '2024-02-25', 0.0, false),
+            ('a4', 'A', date '2024-03-05', 999.0, true),
+            ('b1', 'B', date '2023-12-01', 40.0, true),
+            ('c1', 'C', date '2023-06-15', 20.0, true),
+            ('c2', 'C', date '2023-07-15', 10.0, true),
+            ('c3', 'C', date '2023-08-15', 5.0, true),
+            ('d1', 'D', date '2024-01-05', 0.0, false)
+        ) as t(order_id, customer_id, order_date, net_revenue, is_completed)
+    """)
+    con.execute("create table marts.dim_date as select cast(d as date) as date_day "
+                "from range(date '2023-06-15', date '2024-03-02', interval 1 day) as t(d)")
+    con.execute("""
+        create table marts.fct_customer_months as select * from (values
+            ('A', date '2024-01-01', true), ('A', date '2024-02-01', true), ('B', date '2023-12-01', true),
+            ('C', date '2023-06-01', true), ('C', date '2023-07-01', true), ('C', date '2023-08-01', true),
+            ('D', date '2024-01-01', false)
+        ) as t(customer_id, month_start, is_active)
+    """)
+    yield con
+    con.close()
+
+
+def test_kpis_unfiltered(con):
+    kpi = dd.kpis(con, dd.Filters())
+    assert (kpi["customers"], kpi["orders"], kpi["revenue"]) == (3, 6, 225.0)
+    assert kpi["average_order_value"] == pytest.approx(37.5)
+    assert kpi["lifetime_value"] == pytest.approx(75.0)
+    assert kpi["repeat_purchase_rate"] == pytest.approx(2 / 3)  # A (2 orders) and C (3)
+    assert kpi["prime_share"] == pytest.approx(2 / 3)  # A and C
+    assert kpi["at_risk_rate"] == pytest.approx(1 / 3)  # B
+    assert kpi["active_customers"] == 1  # window (2024-01-30, 2024-02-29]: A's order of 02-20
+    assert kpi["average_annual_income"] == pytest.approx(220 / 3)
+    assert kpi["average_spending_score"] == pytest.approx(50.0)
+    assert kpi["repeat_rate_target"] == 0.4
+
+
+def test_kpis_country_filter(con):
+    kpi = dd.kpis(con, dd.Filters(countries=("DE",)))
+    assert (kpi["customers"], kpi["orders"], kpi["revenue"]) == (2, 3, 190.0)
+    assert (kpi["repeat_purchase_rate"], kpi["prime_share"], kpi["at_risk_rate"]) == (0.5, 0.5, 0.5)
+
+
+def test_kpis_date_and_membership_filter(con):
+    january = dd.kpis(con, dd.Filters(start=D("2024-01-01"), end=D("2024-01-31")))
+    assert (january["customers"], january["orders"], january["revenue"]) == (1, 1, 100.0)
+    assert january["repeat_purchase_rate"] == 0.0
+    assert january["active_customers"] == 1  # window ends on the period's last day, 2024-01-31
+    non_prime = dd.kpis(con, dd.Filters(memberships=("Non-Prime",)))
+    assert (non_prime["customers"], non_prime["orders"], non_prime["revenue"]) == (1, 1, 40.0)
+    nobody = dd.kpis(con, dd.Filters(countries=("FR",)))
+    assert nobody["customers"] == 0 and nobody["revenue"] == 0.0
+
+
+def test_frequency_bands_list_every_band(con):
+    bands = dd.frequency_bands(con, dd.Filters())
+    assert list(bands["segment"]) == ["1 order", "2-3 orders", "4-5 orders", "6+ orders"]
+    assert list(bands["customers"]) == [1, 2, 0, 0]  # B | A, C
+    assert list(bands["revenue"]) == [40.0, 185.0, 0.0, 0.0]
+
+
+def test_segment_country_matrix(con):
+    matrix = dd.segment_country_matrix(con, dd.Filters(), "membership").set_index(["segment", "country_code"])
+    assert matrix.loc[("Prime", "DE"), "customers"] == 1
+    assert matrix.loc[("Prime", "DE"), "average_order_value"] == pytest.approx(75.0)
+    assert matrix.loc[("Prime", "US"), "repeat_purchase_rate"] == 1.0
+    assert ("Non-Prime", "US") not in matrix.index  # D never completed an order
+    with pytest.raises(ValueError, match="unknown segment column"):
+        dd.segment_country_matrix(con, dd.Filters(), "customer_id; drop table x")
+
+
+def test_rolling_active_customers_window_edges(con):
+    # A's order of 2024-01-10 keeps A active through 2024-02-08 (30 days), not on 02-09
+    active = dd.rolling_active_customers(con, dd.Filters(start=D("2024-02-08"), end=D("2024-02-09")), "membership")
+    got = {(row.date_day.isoformat()[:10], row.segment): row.active_customers for row in active.itertuples()}
+    assert got == {("2024-02-08", "Prime"): 1, ("2024-02-08", "Non-Prime"): 0,
+                   ("2024-02-09", "Prime"): 0, ("2024-02-09", "Non-Prime"): 0}
+
+
+def test_cohort_retention(con):
+    cohorts = dd.cohort_retention(con, dd.Filters())
+    got = [(row.cohort_month.isoformat()[:7], row.months_since_first_order, row.cohort_size, row.active_customers)
+           for row in cohorts.itertuples()]
+    assert got == [("2023-06", 0, 1, 1), ("2023-06", 1, 1, 1), ("2023-06", 2, 1, 1), ("2023-12", 0, 1, 1),
+                   ("2024-01", 0, 1, 1), ("2024-01", 1, 1, 1)]
+
+
+def test_filter_options(con):
+    options = dd.filter_options(con)
+    assert (options.first_date, options.last_date, options.as_of_date) == (D("2023-06-15"), D("2024-02-29"),
+                                                                            D("2024-03-01"))
+    assert options.memberships == ("Non-Prime", "Prime")
+    assert options.countries == (("DE", "Germany"), ("US", "United States"))
