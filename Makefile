@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ORDERS ?= 100000
 SEED ?= 42
+# make bench runs three scales unless ORDERS is given on the command line or in the environment
+BENCH_ORDERS := $(if $(filter command line environment,$(origin ORDERS)),$(ORDERS),100000,1000000,10000000)
 
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export CIQ_RAW_DIR ?= data/raw
@@ -19,7 +21,7 @@ DASHBOARD_PORT ?= 8501
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data build publish dashboard test lint docs clean
+.PHONY: help setup data build publish dashboard test lint docs clean bench spark-setup spark-build test-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,11 +47,14 @@ build: data  ## set up, generate data if needed, dbt build the warehouse
 	@mkdir -p $(dir $(CIQ_WAREHOUSE_PATH)) $(CIQ_DUCKDB_TEMP_DIR)
 	$(BIN)/dbt build
 	$(BIN)/python -m customer_intelligence.publish
+	$(BIN)/python -m customer_intelligence.insights
+	$(BIN)/python -m customer_intelligence.alerts
 	$(BIN)/dbt docs generate --static --quiet
 	@echo ""
 	@echo "warehouse: $(abspath $(CIQ_WAREHOUSE_PATH))"
 	@echo "published: $(abspath $(CIQ_PUBLISHED_PATH)) (for BI: open read-only)"
 	@echo "docs:      $(abspath target/static_index.html)"
+	@echo "insights:  $(abspath reports/insights.md) (and .html); alerts in $(abspath reports/alerts)"
 
 # Runs after a green `dbt build` only (it reads target/run_results.json and refuses anything else).
 publish: $(STAMP)  ## publish the marts of the last green build for BI (atomic, read-only copy)
@@ -76,3 +81,34 @@ docs: $(STAMP)  ## write the self-contained docs site target/static_index.html
 
 clean:  ## remove build outputs (keeps .venv and data)
 	rm -rf target logs warehouse dbt_packages
+
+# --- benchmark (issue 5) ---
+# make bench                       100k, 1M and 10M orders (data generated once under bench/work/data)
+# make bench ORDERS=10000000       one scale; ROUNDS=3 repeats each scale and reports medians
+bench: $(STAMP)  ## benchmark: build vs floor, compiled SQL, pandas peer, incremental; writes bench/results/*.json
+	$(BIN)/python -m customer_intelligence.bench --orders $(BENCH_ORDERS) --seed $(SEED) $(if $(ROUNDS),--rounds $(ROUNDS))
+
+# --- Apache Spark (dbt-spark, method: session) --------------------------------------------------------
+# A second venv, so that `make setup` never pulls pyspark (about 450 MB). Needs Java 17 (java on PATH).
+SPARK_VENV ?= .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+SPARK_STAMP := $(SPARK_VENV)/.installed
+export CIQ_SPARK_DIR ?= warehouse/spark
+export SPARK_LOCAL_IP ?= 127.0.0.1
+
+$(SPARK_STAMP): requirements.txt requirements-spark.txt pyproject.toml
+	@command -v java >/dev/null 2>&1 || { echo "Spark needs Java 17: apt-get install -y openjdk-17-jre-headless"; exit 1; }
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/pip install --quiet --upgrade pip
+	$(SPARK_BIN)/pip install --quiet -r requirements-spark.txt
+	$(SPARK_BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'customer_intelligence_project.pth').write_text('$(CURDIR)\n')"
+	touch $@
+
+spark-setup: $(SPARK_STAMP)  ## create .venv-spark: the pinned requirements plus dbt-spark and pyspark
+	$(SPARK_BIN)/pip check
+
+spark-build: data $(SPARK_STAMP)  ## dbt build on Spark (in-process) into $CIQ_SPARK_DIR
+	CIQ_TARGET=spark $(SPARK_BIN)/dbt build --target-path target/spark
+
+test-spark: $(SPARK_STAMP)  ## build the same small data on DuckDB and Spark, compare every table and key figure
+	$(SPARK_BIN)/python -m pytest python_tests/test_spark_frames.py python_tests/test_spark_build.py

@@ -36,6 +36,9 @@ from dbt_project_runner import Build, run_dbt
 
 # Accept any rejected share (the corpus is mostly defects); the warn threshold stays at its default.
 RELAXED_GATE = {"rejected_share_error": 1}
+# Every model and data test runs on the bad input; the unit tests (fixed fixtures, independent of
+# the raw files) already run in the shared build.
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
 PRODUCTS_LATIN_1 = {"raw_csv_encoding": {"products": "latin-1"}}
 LONG_NAME = "Ada " + "x" * 200_000
 LONG_CHANNEL = "w" * 50_000
@@ -205,7 +208,7 @@ def write_messy_files(raw) -> None:
 def messy_build(tmp_path_factory):
     root = tmp_path_factory.mktemp("messy")
     write_messy_files(root / "raw")
-    return run_dbt(["build", "--vars", json.dumps({**RELAXED_GATE, **PRODUCTS_LATIN_1})], root / "raw", root)
+    return run_dbt([*BUILD, "--vars", json.dumps({**RELAXED_GATE, **PRODUCTS_LATIN_1})], root / "raw", root)
 
 
 def test_messy_build_succeeds_and_warns_on_rejected_share(messy_build):
@@ -351,7 +354,7 @@ def line_grain_build(tmp_path_factory):
     write_csv(raw / "customers.csv", ["customer_id", "gender", "country"], [])  # header only
     (raw / "products.csv").write_bytes(b"")  # 0 bytes
     column_map = {"orders": {"order_id": "InvoiceNo", "product_id": "StockCode", "order_ts": "InvoiceDate"}}
-    return run_dbt(["build", "--vars", json.dumps({"raw_column_map": column_map})], raw, root)
+    return run_dbt([*BUILD, "--vars", json.dumps({"raw_column_map": column_map})], raw, root)
 
 
 def test_line_grain_builds_with_default_gates(line_grain_build):
@@ -408,7 +411,7 @@ def test_anomaly_monitor_flags_the_missing_day_and_the_spike(line_grain_build):
 def gate_build(tmp_path_factory):
     root = tmp_path_factory.mktemp("gate")
     write_messy_files(root / "raw")
-    return run_dbt(["build", "--vars", json.dumps(PRODUCTS_LATIN_1)], root / "raw", root)
+    return run_dbt([*BUILD, "--vars", json.dumps(PRODUCTS_LATIN_1)], root / "raw", root)
 
 
 def test_rejected_share_over_the_error_threshold_stops_the_marts(gate_build):
@@ -429,22 +432,37 @@ def test_rejected_share_over_the_error_threshold_stops_the_marts(gate_build):
 # Errors: stopped by the pre-flight check, before any model is built; every message names the file,
 # the column and what was expected.
 # --------------------------------------------------------------------------------------------------
-def run_expecting_error(tmp_path, raw, extra_args=(), warehouse=None):
-    build = run_dbt(["build", *extra_args], raw, tmp_path, warehouse=warehouse)
+@pytest.fixture(scope="module")
+def error_runs(tmp_path_factory, messy_build):
+    """Where the error cases run: one warehouse holding a previous good build (the messy one), and
+    one target folder, so that dbt parses the project fully once and partially after that."""
+    root = tmp_path_factory.mktemp("errors")
+    shutil.copy(messy_build.warehouse, root / "warehouse.duckdb")
+    return root
+
+
+def run_expecting_error(error_runs, raw):
+    """A build that must stop in the pre-flight check: no model ran, the previous marts are untouched."""
+    build = run_dbt(BUILD, raw, error_runs, warehouse=error_runs / "warehouse.duckdb")
     assert not build.ok
     assert "Bad input: the build stopped before any model was built" in build.output, build.output[-3000:]
     run_results = build.target_dir / "run_results.json"
     if run_results.exists():
         results = json.loads(run_results.read_text())["results"]
         assert [r for r in results if r["unique_id"].startswith("model.")] == []  # no model ran
-    return build
+    previous = Build(raw, build.warehouse, build.target_dir, None)
+    assert previous.scalar("select count(*) from marts.fct_orders") == len(MESSY_ORDERS)
+    assert previous.scalar("select round(sum(net_revenue), 2) from marts.fct_orders") == pytest.approx(
+        MESSY_NET_REVENUE
+    )
+    return flat(build.output)
 
 
 def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def test_file_problems_are_all_reported_before_any_mart_is_replaced(tmp_path, messy_build):
+def test_file_problems_are_all_reported_before_any_mart_is_replaced(tmp_path, error_runs):
     raw = tmp_path / "raw"
     raw.mkdir()
     write_csv(raw / "orders.csv", ["order_id", "customer_id", "channel"], [["O1", "1", "web"]])
@@ -454,10 +472,8 @@ def test_file_problems_are_all_reported_before_any_mart_is_replaced(tmp_path, me
     )
     write_csv(raw / "products.csv", ["product_id"], [["P1"]])
     write_parquet(raw / "products.parquet", {"product_id": (pa.string(), ["P1"])})
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(messy_build.warehouse, warehouse)  # a warehouse holding a previous good build
 
-    out = flat(run_expecting_error(tmp_path, raw, warehouse=warehouse).output)
+    out = run_expecting_error(error_runs, raw)
     assert "(4 problems)" in out
     assert (f"Raw file '{raw}/orders.csv': required column 'order_ts' is missing (expected timestamp). "
             "Columns found: order_id, customer_id, channel.") in out
@@ -468,39 +484,36 @@ def test_file_problems_are_all_reported_before_any_mart_is_replaced(tmp_path, me
     assert "2 malformed line(s), e.g. line 3: TOO MANY COLUMNS" in out
     assert "line 4: MISSING COLUMNS in column 'quantity'" in out
     assert "Raw table 'products': more than one file found" in out
-    # the previous build's marts are untouched
-    previous = Build(raw, warehouse, tmp_path / "target", None)
-    assert previous.scalar("select count(*) from marts.fct_orders") == len(MESSY_ORDERS)
 
 
-def test_required_file_missing_and_required_column_missing(tmp_path):
+def test_required_file_missing_and_required_column_missing(tmp_path, error_runs):
     raw = tmp_path / "raw"
     raw.mkdir()
     write_csv(raw / "customers.csv", ["customer_id"], [["1"]])
     write_csv(raw / "order_lines.csv", ["order_id", "unit_price"], [["O1", "2"]])
-    out = flat(run_expecting_error(tmp_path, raw).output)
+    out = run_expecting_error(error_runs, raw)
     assert (f"Raw table 'orders' is required but no orders.parquet, orders.csv or orders.csv.gz was found in "
             f"{raw}") in out
     assert (f"Raw file '{raw}/order_lines.csv': required column 'quantity' is missing (expected double). "
             "Columns found: order_id, unit_price") in out
 
 
-def test_empty_required_file_is_an_error_and_empty_optional_file_is_absent(tmp_path):
+def test_empty_required_file_is_an_error_and_empty_optional_file_is_absent(tmp_path, error_runs):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "orders.csv").write_bytes(b"")
     (raw / "customers.csv").write_bytes(b"")
-    out = flat(run_expecting_error(tmp_path, raw).output)
+    out = run_expecting_error(error_runs, raw)
     assert "(1 problem)" in out
     assert (f"Raw file '{raw}/orders.csv' is empty (0 bytes); the orders table is required: expected a header "
             "row and at least one data row") in out
     assert "customers.csv is empty (0 bytes); the optional table is treated as absent" in out
 
 
-def test_header_only_required_file_is_an_error(tmp_path):
+def test_header_only_required_file_is_an_error(tmp_path, error_runs):
     raw = tmp_path / "raw"
     raw.mkdir()
     write_csv(raw / "orders.csv", ["order_id", "customer_id", "order_ts", "amount"], [])
-    out = flat(run_expecting_error(tmp_path, raw).output)
+    out = run_expecting_error(error_runs, raw)
     assert (f"Raw file '{raw}/orders.csv' has a header but no data rows; the orders table is required: "
             "expected at least one row") in out

@@ -1,5 +1,7 @@
+{{ config(materialized='table') }}
 -- One row: the date every customer figure is computed as of.
 -- var as_of_date (YYYY-MM-DD), or by default the day after the last valid order date.
+-- A table, not a view: every as_of_date() use would otherwise rescan all orders.
 {%- set default_as_of = "coalesce(cast(" ~ dbt.dateadd('day', 1, 'last_order_date') ~ " as date), " ~ max_order_date() ~ ")" %}
 {%- set as_of_expression = date_literal(var('as_of_date'), 'as_of_date') if var('as_of_date') | string | trim else default_as_of %}
 

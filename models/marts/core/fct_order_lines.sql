@@ -1,5 +1,15 @@
+{{
+    config(
+        materialized=order_facts_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='fail'
+    )
+}}
 -- One row per order line, with its order's customer, date and status.
 -- Amounts: gross = quantity x unit price; net = gross - discount. Revenue counts completed orders only.
+-- Incremental: a run replaces every line of the orders changed since the watermark minus the
+-- lookback (delete+insert on order_id); see the incremental_order_facts docs block.
 with
 
 lines as (
@@ -21,6 +31,15 @@ products as (
 
 ),
 
+{% if is_incremental() -%}
+changed_orders as (
+
+    select order_id from orders
+    where {{ order_source_updated_at('updated_at', 'order_ts') }} >= {{ incremental_orders_cutoff() }}
+
+),
+
+{% endif -%}
 final as (
 
     select
@@ -37,12 +56,17 @@ final as (
         cast(round(lines.discount_amount, 2) as {{ type_double() }}) as discount_amount,
         cast(round(lines.quantity * lines.unit_price - lines.discount_amount, 2) as {{ type_double() }})
             as net_amount,
-        orders.status = 'completed' as is_completed
+        orders.status = 'completed' as is_completed,
+        cast({{ order_source_updated_at('orders.updated_at', 'orders.order_ts') }} as {{ dbt.type_timestamp() }})
+            as source_updated_at
     from lines
     inner join orders
         on lines.order_id = orders.order_id
     left join products
         on lines.product_id = products.product_id
+    {%- if is_incremental() %}
+    where lines.order_id in (select changed_orders.order_id from changed_orders)
+    {%- endif %}
 
 )
 

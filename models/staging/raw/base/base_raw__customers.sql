@@ -1,4 +1,6 @@
 -- One row per raw customers row: typed, normalised, with a reject reason or a dedup rank.
+{#- typed Parquet columns skip text parsing (macros/raw/typed_raw.sql) -#}
+{%- set raw_types = raw_column_types('customers') %}
 with
 
 source as (
@@ -29,16 +31,16 @@ typed as (
         {{ clean_text('source.country') }} as country_raw,
         gender_codes.gender,
         country_codes.country_code,
-        {{ clean_text('source.birth_date') }} as birth_date_raw,
-        cast({{ parse_timestamp('source.birth_date') }} as date) as birth_date_parsed,
-        {{ clean_text('source.annual_income') }} as annual_income_raw,
-        {{ clean_text('source.num_children') }} as num_children_raw,
-        {{ safe_number('source.annual_income') }} as annual_income_parsed,
-        {{ safe_number('source.num_children') }} as num_children_parsed,
+        {{ typed_raw_text('source.birth_date', raw_types.get('birth_date')) }} as birth_date_raw,
+        cast({{ typed_timestamp('source.birth_date', raw_types.get('birth_date')) }} as date) as birth_date_parsed,
+        {{ typed_raw_text('source.annual_income', raw_types.get('annual_income')) }} as annual_income_raw,
+        {{ typed_raw_text('source.num_children', raw_types.get('num_children')) }} as num_children_raw,
+        {{ typed_number('source.annual_income', 'double', raw_types.get('annual_income')) }} as annual_income_parsed,
+        {{ typed_number('source.num_children', 'double', raw_types.get('num_children')) }} as num_children_parsed,
         {{ clean_text('source.membership') }} as membership_raw,
-        cast({{ parse_timestamp('source.membership_start_date') }} as date) as membership_start_date,
-        {{ parse_timestamp('source.signup_ts') }} as signup_ts,
-        {{ parse_timestamp('source.updated_at') }} as updated_at
+        cast({{ typed_timestamp('source.membership_start_date', raw_types.get('membership_start_date')) }} as date) as membership_start_date,
+        {{ typed_timestamp('source.signup_ts', raw_types.get('signup_ts')) }} as signup_ts,
+        {{ typed_timestamp('source.updated_at', raw_types.get('updated_at')) }} as updated_at
     from source
     left join country_codes
         on {{ lookup_key('source.country') }} = country_codes.alias

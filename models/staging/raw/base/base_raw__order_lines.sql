@@ -1,6 +1,8 @@
 -- depends_on: {{ ref('stg_raw__orders') }}
 -- One row per raw order_lines row: typed, with a reject reason or a dedup rank.
 -- Empty when there is no order_lines file (the orders file is then read at line grain).
+{#- typed Parquet columns skip text parsing (macros/raw/typed_raw.sql) -#}
+{%- set raw_types = raw_column_types('order_lines') %}
 with
 
 source as (
@@ -20,15 +22,15 @@ typed as (
     select
         source._raw_row_number,
         {{ clean_key('source.order_id') }} as order_id,
-        {{ clean_text('source.line_number') }} as line_number_raw,
-        {{ safe_number('source.line_number', dbt.type_bigint()) }} as line_number,
+        {{ typed_raw_text('source.line_number', raw_types.get('line_number')) }} as line_number_raw,
+        {{ typed_number('source.line_number', dbt.type_bigint(), raw_types.get('line_number')) }} as line_number,
         {{ clean_key('source.product_id') }} as product_id,
-        {{ clean_text('source.quantity') }} as quantity_raw,
-        {{ safe_number('source.quantity') }} as quantity,
-        {{ clean_text('source.unit_price') }} as unit_price_raw,
-        {{ safe_number('source.unit_price') }} as unit_price,
-        {{ clean_text('source.discount_amount') }} as discount_amount_raw,
-        coalesce({{ safe_number('source.discount_amount') }}, 0) as discount_amount
+        {{ typed_raw_text('source.quantity', raw_types.get('quantity')) }} as quantity_raw,
+        {{ typed_number('source.quantity', 'double', raw_types.get('quantity')) }} as quantity,
+        {{ typed_raw_text('source.unit_price', raw_types.get('unit_price')) }} as unit_price_raw,
+        {{ typed_number('source.unit_price', 'double', raw_types.get('unit_price')) }} as unit_price,
+        {{ typed_raw_text('source.discount_amount', raw_types.get('discount_amount')) }} as discount_amount_raw,
+        coalesce({{ typed_number('source.discount_amount', 'double', raw_types.get('discount_amount')) }}, 0) as discount_amount
     from source
 
 ),
@@ -44,7 +46,7 @@ checked as (
             when typed.quantity <= 0 or typed.quantity > {{ number_var('max_quantity') }} then 'invalid_quantity'
             when typed.unit_price is null then 'invalid_price'
             when typed.unit_price <= 0 or typed.unit_price > {{ number_var('max_unit_price') }} then 'invalid_price'
-            when typed.discount_amount_raw is not null and {{ safe_number('typed.discount_amount_raw') }} is null
+            when typed.discount_amount_raw is not null and {{ typed_number('typed.discount_amount_raw', 'double', raw_types.get('discount_amount')) }} is null
                 then 'invalid_discount'
             when typed.discount_amount < 0 or typed.discount_amount > typed.quantity * typed.unit_price
                 then 'invalid_discount'

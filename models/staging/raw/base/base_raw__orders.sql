@@ -5,6 +5,8 @@
 {%- set present = raw_columns_present('orders') -%}
 {%- set has_order_id = 'order_id' in present -%}
 {%- set has_customers = execute and has_raw_file('customers') -%}
+{#- typed Parquet columns skip text parsing (macros/raw/typed_raw.sql) -#}
+{%- set raw_types = raw_column_types('orders') -%}
 {%- if execute and line_grain and 'amount' not in present and not ('quantity' in present and 'unit_price' in present) -%}
     {{ exceptions.raise_compiler_error("Raw orders file has no order_lines file beside it, so it is read at line grain and needs an 'amount' column or both 'quantity' and 'unit_price'. Columns of the contract found: " ~ present | join(', ')) }}
 {%- endif %}
@@ -45,21 +47,21 @@ typed as (
         'row-' || cast(source._raw_row_number + 1 as {{ dbt.type_string() }}) as order_id,
         {%- endif %}
         {{ clean_key('source.customer_id') }} as customer_id,
-        {{ clean_text('source.order_ts') }} as order_ts_raw,
-        {{ parse_timestamp('source.order_ts') }} as order_ts,
+        {{ typed_raw_text('source.order_ts', raw_types.get('order_ts')) }} as order_ts_raw,
+        {{ typed_timestamp('source.order_ts', raw_types.get('order_ts')) }} as order_ts,
         {{ clean_text('source.channel') }} as channel_raw,
         coalesce(channels.channel, 'unknown') as channel,
         {{ clean_text('source.status') }} as status_raw,
         statuses.status as status_mapped,
-        {{ parse_timestamp('source.updated_at') }} as updated_at,
+        {{ typed_timestamp('source.updated_at', raw_types.get('updated_at')) }} as updated_at,
         {{ clean_key('source.product_id') }} as product_id,
-        {{ clean_text('source.quantity') }} as quantity_raw,
-        {{ safe_number('source.quantity') }} as quantity,
-        {{ clean_text('source.unit_price') }} as unit_price_raw,
-        {{ safe_number('source.unit_price') }} as unit_price,
-        {{ safe_number('source.discount_amount') }} as discount_amount,
-        {{ clean_text('source.amount') }} as amount_raw,
-        {{ safe_number('source.amount') }} as amount
+        {{ typed_raw_text('source.quantity', raw_types.get('quantity')) }} as quantity_raw,
+        {{ typed_number('source.quantity', 'double', raw_types.get('quantity')) }} as quantity,
+        {{ typed_raw_text('source.unit_price', raw_types.get('unit_price')) }} as unit_price_raw,
+        {{ typed_number('source.unit_price', 'double', raw_types.get('unit_price')) }} as unit_price,
+        {{ typed_number('source.discount_amount', 'double', raw_types.get('discount_amount')) }} as discount_amount,
+        {{ typed_raw_text('source.amount', raw_types.get('amount')) }} as amount_raw,
+        {{ typed_number('source.amount', 'double', raw_types.get('amount')) }} as amount
     from source
     left join channels
         on {{ lookup_key('source.channel') }} = channels.alias

@@ -1,0 +1,177 @@
+"""The pure parts of the benchmark: parsing dbt artefacts and /usr/bin/time, DAG order, ratios, report."""
+
+from __future__ import annotations
+
+import pytest
+
+from customer_intelligence import bench
+
+
+def test_parse_orders_accepts_plain_numbers_and_suffixes():
+    assert bench.parse_orders("100000,1000000,10000000") == [100_000, 1_000_000, 10_000_000]
+    assert bench.parse_orders("100k, 1M,2.5m,1_000") == [100_000, 1_000_000, 2_500_000, 1_000]
+
+
+@pytest.mark.parametrize("text", ["", "ten", "99", "1.5k5", "0.0001k", "-100"])
+def test_parse_orders_rejects_bad_scales(text):
+    with pytest.raises(ValueError):
+        bench.parse_orders(text)
+
+
+RUN_RESULTS = {
+    "results": [
+        {"unique_id": "model.proj.fct_orders", "execution_time": 3.5, "status": "success"},
+        {"unique_id": "model.proj.base_raw__orders", "execution_time": 7.25, "status": "success"},
+        {"unique_id": "test.proj.unique_fct_orders_order_id.abc123", "execution_time": 9.0, "status": "pass"},
+        {"unique_id": "seed.proj.channels", "execution_time": 0.5, "status": "success"},
+        {"unique_id": "model.proj.dim_date", "execution_time": 0.25, "status": "success"},
+        {"unique_id": "model.proj.dim_channels", "execution_time": 0.25, "status": "success"},
+    ]
+}
+
+
+def test_parse_run_results_reads_name_type_and_time():
+    nodes = bench.parse_run_results(RUN_RESULTS)
+    assert len(nodes) == 6
+    test_node = nodes[2]
+    assert (test_node.name, test_node.resource_type, test_node.seconds, test_node.status) == (
+        "unique_fct_orders_order_id", "test", 9.0, "pass")
+
+
+def test_slowest_keeps_models_only_slowest_first_ties_by_name():
+    nodes = bench.parse_run_results(RUN_RESULTS)
+    assert [n.name for n in bench.slowest(nodes, 3)] == ["base_raw__orders", "fct_orders", "dim_channels"]
+    assert [n.name for n in bench.slowest(nodes, 10, ("test", "seed"))] == ["unique_fct_orders_order_id", "channels"]
+
+
+def test_ratio_and_median():
+    assert bench.ratio(30.0, 12.0) == 2.5
+    assert bench.ratio(1.0, 0.0) is None
+    assert bench.ratio(None, 2.0) is None
+    assert bench.median([3.0, None, 1.0, 2.0]) == 2.0
+    assert bench.median([4.0, 1.0]) == 2.5
+    assert bench.median([None]) is None
+
+
+GNU_TIME_OUTPUT = """\
+\tCommand being timed: "dbt build"
+\tUser time (seconds): 40.12
+\tMaximum resident set size (kbytes): 723324
+\tExit status: 0
+"""
+
+
+def test_parse_max_rss_from_gnu_time_and_from_the_fallback_wrapper():
+    assert bench.parse_max_rss_kb(GNU_TIME_OUTPUT) == 723_324
+    assert bench.parse_max_rss_kb(f"noise\n{bench.RSS_MARKER} 51200\n") == 51_200
+    assert bench.parse_max_rss_kb("nothing here") is None
+
+
+def test_fallback_wrapper_measures_a_child(monkeypatch):
+    """Without /usr/bin/time the wrapper reports the child's peak RSS through getrusage."""
+    monkeypatch.setattr(bench, "GNU_TIME", bench.Path("/nonexistent/time"))
+    timed = bench.run_timed([bench.sys.executable, "-c", "x = bytearray(60 * 2**20); print('ok')"])
+    assert timed.returncode == 0 and timed.stdout.strip() == "ok"
+    assert timed.max_rss_bytes >= 60 * 2**20
+
+
+def manifest(edges: dict[str, list[str]]) -> dict:
+    return {"nodes": {uid: {"depends_on": {"nodes": parents}} for uid, parents in edges.items()}}
+
+
+def test_dag_order_puts_parents_first_and_is_deterministic():
+    edges = {
+        "model.p.d": ["model.p.b", "model.p.c"],
+        "model.p.b": ["model.p.a", "source.p.raw.orders"],
+        "model.p.c": ["model.p.a"],
+        "model.p.a": ["seed.p.s"],
+        "seed.p.s": [],
+        "test.p.t_b": ["model.p.b"],
+    }
+    order = bench.dag_order(manifest(edges), edges)
+    assert order == ["seed.p.s", "model.p.a", "model.p.b", "model.p.c", "model.p.d", "test.p.t_b"]
+
+
+def test_dag_order_ignores_nodes_not_run_and_rejects_cycles():
+    edges = {"model.p.a": ["model.p.b"], "model.p.b": ["model.p.a"], "model.p.c": ["model.p.a"]}
+    assert bench.dag_order(manifest(edges), ["model.p.c", "model.p.a"]) == ["model.p.a", "model.p.c"]
+    with pytest.raises(ValueError, match="cycle"):
+        bench.dag_order(manifest(edges), list(edges))
+    with pytest.raises(KeyError):
+        bench.dag_order(manifest(edges), ["model.p.missing"])
+
+
+def test_final_relation_sql_renames_dbt_staging_relations_only():
+    sql = ('create table "wh"."marts"."fct_orders__dbt_tmp" (order_id varchar);\n'
+           'insert into "wh"."marts"."fct_orders__dbt_tmp" select \'a__dbt_tmp\' as x')
+    assert bench.final_relation_sql(sql) == (
+        'create table "wh"."marts"."fct_orders" (order_id varchar);\n'
+        'insert into "wh"."marts"."fct_orders" select \'a__dbt_tmp\' as x')
+
+
+def test_summarise_rounds_takes_medians_of_figures_and_of_per_round_ratios():
+    rounds = [
+        {"full_build_s": 10.0, "floor_s": 2.0, "compiled_sql_s": 8.0, "peer_s": 30.0,
+         "incremental_build_s": 2.0, "full_refresh_build_s": 10.0, "incremental_equals_full": True,
+         "peer_matches_project": True},
+        {"full_build_s": 20.0, "floor_s": 2.0, "compiled_sql_s": 10.0, "peer_s": 20.0,
+         "incremental_build_s": 3.0, "full_refresh_build_s": 20.0, "incremental_equals_full": True,
+         "peer_matches_project": True},
+        {"full_build_s": 12.0, "floor_s": 4.0, "compiled_sql_s": 12.0, "peer_s": 60.0,
+         "incremental_build_s": 6.0, "full_refresh_build_s": 12.0, "incremental_equals_full": False,
+         "peer_matches_project": True},
+    ]
+    summary = bench.summarise_rounds(rounds)
+    assert summary["full_build_s"] == 12.0
+    assert summary["build_over_floor"] == 5.0  # per round 5, 10, 3
+    assert summary["build_over_compiled_sql"] == 1.25  # 1.25, 2, 1
+    assert summary["peer_over_project"] == 3.0  # 3, 1, 5
+    assert summary["incremental_over_full"] == 0.2  # 0.2, 0.15, 0.5
+    assert summary["incremental_equals_full"] is False
+    assert summary["peer_matches_project"] is True
+    assert summary["rounds"] == 3
+    assert summary["compiled_sql_models_s"] is None
+
+
+def test_format_table_has_one_column_per_scale_and_readable_cells():
+    scales = [
+        {"orders": 100_000, "customers_raw_rows": 10_049,
+         "summary": {"full_build_s": 9.56, "full_build_max_rss_bytes": 3 * 2**30, "build_over_floor": 114.567,
+                     "incremental_equals_full": True, "warehouse_bytes": 40 * 2**20}},
+        {"orders": 1_000_000, "customers_raw_rows": 100_485, "summary": {"full_build_s": 44.0}},
+    ]
+    table = bench.format_table(scales).splitlines()
+    assert table[0] == "| orders | 100,000 | 1,000,000 |"
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in table[2:]}
+    assert rows["customers (raw rows)"] == "| customers (raw rows) | 10,049 | 100,485 |"
+    assert rows["dbt build, full"] == "| dbt build, full | 9.6 s | 44.0 s |"
+    assert rows["peak RSS of dbt build"] == "| peak RSS of dbt build | 3.00 GiB | - |"
+    assert rows["warehouse file"] == "| warehouse file | 40 MiB | - |"
+    assert rows["build / floor"] == "| build / floor | 114.57 | - |"
+    assert rows["incremental equals full rebuild"] == "| incremental equals full rebuild | yes | - |"
+
+
+def test_peer_matches_needs_same_counts_and_revenue():
+    project = {"customers": 10, "orders": 100, "revenue": 12345.67, "all_orders": 110}
+    peer = {"kpis": {"customers": 10, "orders": 100, "revenue": 12345.67}, "all_orders": 110}
+    assert bench.peer_matches(peer, project)
+    assert not bench.peer_matches({**peer, "all_orders": 109}, project)
+    assert not bench.peer_matches({**peer, "kpis": {**peer["kpis"], "revenue": 12345.70}}, project)
+
+
+def test_ancestors_and_models_named():
+    edges = {
+        "model.p.kpi": ["model.p.customers"],
+        "model.p.customers": ["model.p.orders", "seed.p.codes", "source.p.raw.orders"],
+        "model.p.orders": [],
+        "model.p.other": ["model.p.orders"],
+        "seed.p.codes": [],
+        "test.p.t": ["model.p.kpi"],
+    }
+    m = manifest(edges)
+    for uid, node in m["nodes"].items():
+        node.update(resource_type=uid.split(".")[0], name=uid.split(".")[-1])
+    assert bench.ancestors(m, ["model.p.kpi"]) == {"model.p.kpi", "model.p.customers", "model.p.orders",
+                                                   "seed.p.codes"}
+    assert bench.ancestors(m, ["model.p.missing"]) == set()
+    assert bench.models_named(m, ["kpi", "other", "codes", "absent"]) == ["model.p.kpi", "model.p.other"]
