@@ -280,6 +280,9 @@ def format_slowest(scale: dict[str, Any]) -> str:
     lines = [f"Slowest models at {scale['orders']:,} orders (full build, run_results.json):", "",
              "| model | seconds |", "|---|---|"]
     lines += [f"| {m['name']} | {m['seconds']:.2f} |" for m in scale.get("slowest_models", [])]
+    at_peak = [name for r in scale.get("rounds", []) for name in r.get("full_build_nodes_at_rss_peak", [])]
+    if at_peak:
+        lines += ["", "Nodes running when the build's RSS peaked: " + ", ".join(sorted(set(at_peak)))]
     return "\n".join(lines)
 
 
@@ -352,6 +355,7 @@ class Timed:
     stdout: str
     stderr: str = field(repr=False)
     spill_peak_bytes: int | None = None
+    rss_peak_at: dt.datetime | None = None  # when the sampled RSS peaked (sampled every 0.5 s)
 
 
 def run_timed(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None,
@@ -362,10 +366,17 @@ def run_timed(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path |
     else:  # psutil-free fallback: getrusage of the children of a fresh wrapper process
         wrapped = [sys.executable, "-c", RSS_WRAPPER, *cmd]
     start = time.perf_counter()
-    proc = subprocess.run(wrapped, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    with subprocess.Popen(wrapped, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        timeline = RssTimeline(proc.pid).start()
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        finally:
+            timeline.stop()
     seconds = time.perf_counter() - start
-    rss_kb = parse_max_rss_kb(proc.stderr)
-    return Timed(seconds, None if rss_kb is None else rss_kb * 1024, proc.returncode, proc.stdout, proc.stderr)
+    rss_kb = parse_max_rss_kb(stderr)
+    return Timed(seconds, None if rss_kb is None else rss_kb * 1024, proc.returncode, stdout, stderr,
+                 rss_peak_at=timeline.peak_at)
 
 
 def directory_bytes(path: Path) -> int:
@@ -399,6 +410,62 @@ class PeakDirectorySize:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, directory_bytes(self.path))
+
+
+def tree_rss_bytes(pid: int) -> dict[int, int]:
+    """RSS of a process and all its descendants (Linux /proc; empty elsewhere), by pid."""
+    rss: dict[int, int] = {}
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        with contextlib.suppress(OSError, ValueError):
+            status = Path(f"/proc/{current}/status").read_text()
+            rss[current] = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+    return rss
+
+
+class RssTimeline:
+    """Samples the largest RSS in a process tree: when the peak happened, to blame the nodes running then."""
+
+    def __init__(self, pid: int, interval: float = 0.5):
+        self.pid, self.interval = pid, interval
+        self.peak_bytes, self.peak_at = 0, None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sizes = tree_rss_bytes(self.pid)
+            largest = max(sizes.values(), default=0)
+            if largest > self.peak_bytes:
+                self.peak_bytes, self.peak_at = largest, dt.datetime.now(dt.UTC)
+            self._stop.wait(self.interval)
+
+    def start(self) -> RssTimeline:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def nodes_running_at(run_results: dict[str, Any], moment: dt.datetime | None) -> list[str]:
+    """Names of the dbt nodes whose execution spanned a moment (from run_results.json timings)."""
+    if moment is None:
+        return []
+    running = []
+    for result in run_results.get("results", []):
+        for step in result.get("timing", []):
+            if step.get("name") != "execute" or not step.get("started_at") or not step.get("completed_at"):
+                continue
+            start = dt.datetime.fromisoformat(step["started_at"].replace("Z", "+00:00"))
+            end = dt.datetime.fromisoformat(step["completed_at"].replace("Z", "+00:00"))
+            if start <= moment <= end:
+                running.append(result["unique_id"].split(".")[2])
+    return sorted(running)
 
 
 def worker_result(timed: Timed) -> dict[str, Any]:
@@ -927,7 +994,9 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
     timed, nodes = dbt_build(dirs)
     r.update(full_build_s=timed.seconds, full_build_max_rss_bytes=timed.max_rss_bytes,
              full_build_spill_peak_bytes=timed.spill_peak_bytes, warehouse_bytes=dirs.warehouse.stat().st_size,
-             **build_breakdown(nodes, json.loads((dirs.target / "manifest.json").read_text())))
+             **build_breakdown(nodes, json.loads((dirs.target / "manifest.json").read_text())),
+             full_build_nodes_at_rss_peak=nodes_running_at(
+                 json.loads((dirs.target / "run_results.json").read_text()), timed.rss_peak_at))
     # 2. the floor
     log("floor")
     floor, _ = run_worker("floor", {"raw": str(base_raw), "temp_dir": str(dirs.temp)}, env)

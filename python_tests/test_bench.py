@@ -175,3 +175,27 @@ def test_ancestors_and_models_named():
                                                    "seed.p.codes"}
     assert bench.ancestors(m, ["model.p.missing"]) == set()
     assert bench.models_named(m, ["kpi", "other", "codes", "absent"]) == ["model.p.kpi", "model.p.other"]
+
+
+def test_nodes_running_at_a_moment():
+    results = {"results": [
+        {"unique_id": "model.p.big", "timing": [
+            {"name": "compile", "started_at": "2026-01-01T10:00:00Z", "completed_at": "2026-01-01T10:00:01Z"},
+            {"name": "execute", "started_at": "2026-01-01T10:00:01Z", "completed_at": "2026-01-01T10:00:30Z"}]},
+        {"unique_id": "test.p.unique_x.abc", "timing": [
+            {"name": "execute", "started_at": "2026-01-01T10:00:20Z", "completed_at": "2026-01-01T10:00:40Z"}]},
+        {"unique_id": "seed.p.codes", "timing": []},
+    ]}
+    at = bench.dt.datetime(2026, 1, 1, 10, 0, 25, tzinfo=bench.dt.UTC)
+    assert bench.nodes_running_at(results, at) == ["big", "unique_x"]
+    assert bench.nodes_running_at(results, at.replace(second=35)) == ["unique_x"]
+    assert bench.nodes_running_at(results, None) == []
+
+
+def test_rss_timeline_sees_a_child_process():
+    code = "import time; x = bytearray(80 * 2**20); time.sleep(1.5)"
+    proc = bench.subprocess.Popen([bench.sys.executable, "-c", code])
+    timeline = bench.RssTimeline(proc.pid, interval=0.1).start()
+    proc.wait()
+    timeline.stop()
+    assert timeline.peak_bytes >= 80 * 2**20 and timeline.peak_at is not None
