@@ -21,7 +21,7 @@ DASHBOARD_PORT ?= 8501
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data build publish dashboard test lint docs clean bench
+.PHONY: help setup data build publish dashboard test lint docs clean bench spark-setup spark-build test-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -87,3 +87,28 @@ clean:  ## remove build outputs (keeps .venv and data)
 # make bench ORDERS=10000000       one scale; ROUNDS=3 repeats each scale and reports medians
 bench: $(STAMP)  ## benchmark: build vs floor, compiled SQL, pandas peer, incremental; writes bench/results/*.json
 	$(BIN)/python -m customer_intelligence.bench --orders $(BENCH_ORDERS) --seed $(SEED) $(if $(ROUNDS),--rounds $(ROUNDS))
+
+# --- Apache Spark (dbt-spark, method: session) --------------------------------------------------------
+# A second venv, so that `make setup` never pulls pyspark (about 450 MB). Needs Java 17 (java on PATH).
+SPARK_VENV ?= .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+SPARK_STAMP := $(SPARK_VENV)/.installed
+export CIQ_SPARK_DIR ?= warehouse/spark
+export SPARK_LOCAL_IP ?= 127.0.0.1
+
+$(SPARK_STAMP): requirements.txt requirements-spark.txt pyproject.toml
+	@command -v java >/dev/null 2>&1 || { echo "Spark needs Java 17: apt-get install -y openjdk-17-jre-headless"; exit 1; }
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/pip install --quiet --upgrade pip
+	$(SPARK_BIN)/pip install --quiet -r requirements-spark.txt
+	$(SPARK_BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'customer_intelligence_project.pth').write_text('$(CURDIR)\n')"
+	touch $@
+
+spark-setup: $(SPARK_STAMP)  ## create .venv-spark: the pinned requirements plus dbt-spark and pyspark
+	$(SPARK_BIN)/pip check
+
+spark-build: data $(SPARK_STAMP)  ## dbt build on Spark (in-process) into $CIQ_SPARK_DIR
+	CIQ_TARGET=spark $(SPARK_BIN)/dbt build --target-path target/spark
+
+test-spark: $(SPARK_STAMP)  ## build the same small data on DuckDB and Spark, compare every table and key figure
+	$(SPARK_BIN)/python -m pytest python_tests/test_spark_frames.py python_tests/test_spark_build.py

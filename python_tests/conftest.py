@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dbt_project_runner import Build, run_dbt  # noqa: E402
+from spark_support import BUILD_TIMES, SKIP_REASON, local_spark_session  # noqa: E402
 
 E2E_ORDERS = 20_000
 E2E_SEED = 7
@@ -43,3 +44,22 @@ def published(built, tmp_path_factory) -> Path:
     path = root / "customer_intelligence.duckdb"
     publish(built.warehouse, built.target_dir / "run_results.json", path, parquet_dir=root / "parquet")
     return path
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local SparkSession for the Spark tests; skips them when pyspark is not installed."""
+    pytest.importorskip("pyspark", reason=SKIP_REASON)
+    session = local_spark_session()
+    yield session
+    session.stop()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """After the Spark tests: the wall time of the DuckDB build and of the Spark build of the same data."""
+    times = config.stash.get(BUILD_TIMES, None)
+    if times:
+        terminalreporter.write_line(
+            f"build times on {times['orders']} generated orders: DuckDB {times['duckdb_seconds']} s, "
+            f"Spark (dbt-spark session, local[2]) {times['spark_seconds']} s"
+        )

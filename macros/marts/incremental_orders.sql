@@ -38,3 +38,19 @@
 {% macro order_source_updated_at(updated_at_column, order_ts_column) -%}
     coalesce(greatest({{ updated_at_column }}, {{ order_ts_column }}), {{ order_ts_column }})
 {%- endmacro %}
+
+{#- How the order facts are materialized: incremental (delete+insert) where the engine has that
+    strategy. dbt-spark has no delete+insert, and neither insert_overwrite on an unpartitioned table
+    (it would keep only the changed orders) nor merge on order_id (fct_order_lines has several rows per
+    order) is the same thing, so on Spark the order facts are rebuilt in full as tables. -#}
+{% macro order_facts_materialization() %}
+    {{ return(adapter.dispatch('order_facts_materialization', 'customer_intelligence')()) }}
+{% endmacro %}
+
+{% macro default__order_facts_materialization() %}
+    {{ return('incremental') }}
+{% endmacro %}
+
+{% macro spark__order_facts_materialization() %}
+    {{ return('table') }}
+{% endmacro %}

@@ -3,8 +3,11 @@
     one of the run_results.json it checked, so a later build that failed or was interrupted before writing
     its own run_results.json can never be published with an older, green run_results.json. -#}
 {% macro record_build_invocation() -%}
-    create schema if not exists dbt_meta;
-    drop table if exists dbt_meta.build_invocation;
+    {#- one statement per query: Spark runs no multi-statement SQL -#}
+    {%- if execute -%}
+        {%- do run_query('create schema if not exists dbt_meta') -%}
+        {%- do run_query('drop table if exists dbt_meta.build_invocation') -%}
+    {%- endif %}
     create table dbt_meta.build_invocation as
     select
         cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as invocation_id,

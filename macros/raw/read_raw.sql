@@ -1,7 +1,7 @@
 {#- Loading raw files (bring-your-own data).
 
     read_raw(table) renders a select over the raw file of one table of the raw contract:
-    - the file is <CIQ_RAW_DIR>/<table>.parquet, .csv or .csv.gz (found at run time with glob);
+    - the file is <CIQ_RAW_DIR>/<table>.parquet, .csv or .csv.gz (found at run time: raw_file_access.sql);
     - a missing optional file, a 0-byte one, or one with a header but no data rows yields a typed,
       empty select (the table counts as absent); for the required orders table each is a clear error;
     - contract columns are matched ignoring case, spaces and underscores (UnitPrice = unit_price),
@@ -38,11 +38,8 @@
 {#- Raw files found for a table: <table>.parquet / .csv / .csv.gz in the raw folder. -#}
 {% macro raw_file_candidates(table_name) %}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set query -%}
-        select file from glob('{{ raw_dir() }}/{{ table_name }}.*') order by file
-    {%- endset -%}
     {%- set found = [] -%}
-    {%- for f in run_query(query).columns[0].values() -%}
+    {%- for f in run_query(raw_file_listing_sql(raw_dir(), table_name)).columns[0].values() -%}
         {%- if f.lower().endswith('.parquet') or f.lower().endswith('.csv') or f.lower().endswith('.csv.gz') -%}
             {%- do found.append(f) -%}
         {%- endif -%}
@@ -64,7 +61,7 @@
         {{ return({'state': 'ambiguous', 'file': none, 'files': files}) }}
     {%- endif -%}
     {%- set file = files[0] -%}
-    {%- set size = run_query("select size from read_blob('" ~ file ~ "')").columns[0].values()[0] -%}
+    {%- set size = run_query(raw_file_size_sql(file)).columns[0].values()[0] -%}
     {%- if size == 0 -%}
         {{ return({'state': 'empty', 'file': file, 'files': files}) }}
     {%- endif -%}
@@ -120,25 +117,13 @@
     {{ return(encoding) }}
 {% endmacro %}
 
-{#- The table function reading a raw file. CSV: header row, every value as text, RFC-4180 quoting
-    (quoted commas, quotes and newlines inside fields), the table's encoding. -#}
-{% macro raw_reader(file, table_name, extra_options='') %}
-    {%- if file.lower().endswith('.parquet') -%}
-        {{ return("read_parquet('" ~ file ~ "', file_row_number = true)") }}
-    {%- else -%}
-        {%- set encoding = raw_csv_encoding(table_name) -%}
-        {{ return("read_csv('" ~ file ~ "', header = true, all_varchar = true, auto_detect = true, max_line_size = 10000000"
-            ~ (", encoding = '" ~ encoding ~ "'" if encoding != 'utf-8' else '') ~ extra_options ~ ")") }}
-    {%- endif -%}
-{% endmacro %}
-
 {#- Columns of a raw file: list of {'name', 'type'} (without the reader's file_row_number). -#}
 {% macro raw_file_columns(file, table_name) %}
-    {%- set described = run_query('describe select * from ' ~ raw_reader(file, table_name)) -%}
+    {%- set described = run_query(describe_query_sql('select * from ' ~ raw_reader(file, table_name))) -%}
     {%- set columns = [] -%}
     {%- for row in described.rows -%}
         {%- if row[0] != 'file_row_number' -%}
-            {%- do columns.append({'name': row[0], 'type': row[1] | upper}) -%}
+            {%- do columns.append({'name': row[0], 'type': raw_type_name(row[1])}) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(columns) }}
@@ -206,17 +191,12 @@
     {{ return(raw_column_mapping(table_name, file).keys() | list) }}
 {% endmacro %}
 
-{#- A file column as SQL, quoted (embedded double quotes doubled). -#}
-{% macro raw_identifier(name) %}
-    {{ return('"' ~ name | replace('"', '""') ~ '"') }}
-{% endmacro %}
-
 {#- A file column rendered for a text contract column: numbers with a fractional type (float64 ids
     written by pandas, decimals) become whole-number text when they are whole. -#}
 {% macro raw_text_expression(identifier, file_type) %}
     {%- if file_type.startswith('DOUBLE') or file_type.startswith('FLOAT') or file_type.startswith('DECIMAL') or file_type == 'REAL' -%}
-        {{ return("case when " ~ identifier ~ " = trunc(" ~ identifier ~ ") and abs(" ~ identifier ~ ") < 1e15 then cast(cast("
-            ~ identifier ~ " as bigint) as varchar) else cast(" ~ identifier ~ " as varchar) end") }}
+        {{ return("case when " ~ identifier ~ " = floor(" ~ identifier ~ ") and abs(" ~ identifier ~ ") < 1e15 then cast(cast("
+            ~ identifier ~ " as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ") else cast(" ~ identifier ~ " as " ~ dbt.type_string() ~ ") end") }}
     {%- endif -%}
     {{ return(identifier) }}
 {% endmacro %}
@@ -230,7 +210,7 @@
     select
         cast(null as {{ dbt.type_bigint() }}) as _raw_row_number,
         {%- for col, props in spec['columns'].items() %}
-        cast(null as {{ props['type'] }}) as {{ col }}{{ ',' if not loop.last }}
+        cast(null as {{ raw_contract_sql_type(props['type']) }}) as {{ col }}{{ ',' if not loop.last }}
         {%- endfor %}
     where 1 = 0
     {%- else -%}
@@ -240,18 +220,14 @@
         {%- do file_types.update({c['name']: c['type']}) -%}
     {%- endfor %}
     select
-        {% if file.lower().endswith('.parquet') -%}
-        file_row_number as _raw_row_number,
-        {%- else -%}
-        row_number() over () - 1 as _raw_row_number,
-        {%- endif %}
+        {{ raw_row_number(file) }} as _raw_row_number,
         {%- for col, props in spec['columns'].items() %}
         {% if col in mapping and props['type'] == 'varchar' -%}
         {{ raw_text_expression(raw_identifier(mapping[col]), file_types[mapping[col]]) }} as {{ col }}
         {%- elif col in mapping -%}
         {{ raw_identifier(mapping[col]) }} as {{ col }}
         {%- else -%}
-        cast(null as {{ props['type'] }}) as {{ col }}
+        cast(null as {{ raw_contract_sql_type(props['type']) }}) as {{ col }}
         {%- endif -%}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ raw_reader(file, table_name) }}

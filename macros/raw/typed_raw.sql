@@ -11,10 +11,10 @@
     delivers it (described, not read: Parquet keeps its types, CSV is all text); empty when not executing. -#}
 {% macro raw_column_types(table_name) %}
     {%- if not execute -%}{{ return({}) }}{%- endif -%}
-    {%- set described = run_query('describe select * from (' ~ read_raw(table_name) ~ ') as raw_source') -%}
+    {%- set described = run_query(describe_query_sql('select * from (' ~ read_raw(table_name) ~ ') as raw_source')) -%}
     {%- set types = {} -%}
     {%- for row in described.rows -%}
-        {%- do types.update({row[0]: row[1] | string | upper}) -%}
+        {%- do types.update({row[0]: raw_type_name(row[1])}) -%}
     {%- endfor -%}
     {{ return(types) }}
 {% endmacro %}

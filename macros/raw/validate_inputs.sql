@@ -38,7 +38,7 @@
         {%- elif files | length == 1 -%}
             {%- set file = files[0] -%}
             {%- do status.update({'file': file}) -%}
-            {%- set size = run_query("select size from read_blob('" ~ file ~ "')").columns[0].values()[0] -%}
+            {%- set size = run_query(raw_file_size_sql(file)).columns[0].values()[0] -%}
             {%- if size == 0 -%}
                 {%- do status.update({'state': 'empty'}) -%}
             {%- elif is_csv_file(file) -%}
@@ -86,6 +86,18 @@
 {#- Scan a whole CSV file as the models will read it, recording malformed lines instead of failing.
     Returns {'rows': data rows parsed, 'problem': a message, or '' when the file is clean}. -#}
 {% macro raw_csv_scan(table_name, file) %}
+    {{ return(adapter.dispatch('raw_csv_scan', 'customer_intelligence')(table_name, file)) }}
+{% endmacro %}
+
+{#- Spark has no rejects table: it counts the rows it reads, and reads malformed lines permissively
+    (missing fields as nulls, which staging then rejects or flags); the well-formedness and encoding
+    pre-check is DuckDB's. -#}
+{% macro spark__raw_csv_scan(table_name, file) %}
+    {%- set row_count = run_query("select count(*) from " ~ raw_reader(file, table_name)).columns[0].values()[0] -%}
+    {{ return({'rows': row_count, 'problem': ''}) }}
+{% endmacro %}
+
+{% macro default__raw_csv_scan(table_name, file) %}
     {%- set rejects = 'ciq_csv_rejects_' ~ table_name -%}
     {%- set options = ", store_rejects = true, rejects_table = '" ~ rejects ~ "', rejects_scan = '" ~ rejects ~ "_scan'" -%}
     {%- set scan_sql -%}

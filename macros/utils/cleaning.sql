@@ -52,6 +52,49 @@
     )
 {%- endmacro %}
 
+{#- Spark has no try_strptime: try_to_timestamp with each format, converted to a Spark datetime pattern. -#}
+{% macro spark__parse_timestamp(column) -%}
+    coalesce(
+        {#- Spark's cast also takes '2021' or '2021-01'; DuckDB's (and this project's contract) needs a full date -#}
+        case
+            when {{ clean_text(column) }} rlike '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$'
+                then try_cast({{ clean_text(column) }} as timestamp)
+        end,
+        {%- for f in var('raw_timestamp_formats') %}
+        try_to_timestamp({{ clean_text(column) }}, "{{ strptime_to_spark_pattern(f) }}"){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- A strptime format (%Y-%m-%d %H:%M:%S) as a Spark datetime pattern (yyyy-M-d H:m:s). Numeric
+    fields use one pattern letter so that, like strptime, one or two digits parse; letters outside
+    a %-code are quoted literals; an unsupported %-code is a clear error. -#}
+{% macro strptime_to_spark_pattern(format) -%}
+    {%- set codes = {
+        'Y': 'yyyy', 'y': 'yy', 'm': 'M', 'd': 'd', 'H': 'H', 'I': 'h', 'M': 'm', 'S': 's',
+        'f': 'SSSSSS', 'p': 'a', 'b': 'MMM', 'B': 'MMMM', 'a': 'EEE', 'A': 'EEEE', 'j': 'D', '%': '%',
+    } -%}
+    {%- set text = format | string | replace("'", "") | replace('"', '') -%}
+    {%- set out = [] -%}
+    {%- set state = namespace(escape=false) -%}
+    {%- for ch in text -%}
+        {%- if state.escape -%}
+            {%- if ch not in codes -%}
+                {{ exceptions.raise_compiler_error("var raw_timestamp_formats: format code %" ~ ch ~ " in '" ~ text ~ "' has no Spark equivalent; use %Y %y %m %d %H %I %M %S %f %p %b %B %a %A %j") }}
+            {%- endif -%}
+            {%- do out.append(codes[ch]) -%}
+            {%- set state.escape = false -%}
+        {%- elif ch == '%' -%}
+            {%- set state.escape = true -%}
+        {%- elif ch.isalpha() -%}
+            {%- do out.append("'" ~ ch ~ "'") -%}
+        {%- else -%}
+            {%- do out.append(ch) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(out | join('')) }}
+{%- endmacro %}
+
 {#- A literal date from a validated var (YYYY-MM-DD), or a clear error. -#}
 {% macro date_literal(value, var_name) -%}
     {%- set text = value | string | trim -%}

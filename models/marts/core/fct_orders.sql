@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=order_facts_materialization(),
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='fail'

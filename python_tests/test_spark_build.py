@@ -1,0 +1,183 @@
+"""The same project on Apache Spark: one small generated dataset built on DuckDB and on Spark (dbt-spark,
+method: session), every table compared, the key figures compared, and Spark's figures checked against an
+independent pandas recomputation from the raw files. Runs in .venv-spark (`make test-spark`).
+
+Size: CIQ_SPARK_TEST_ORDERS orders (default 5,000): Spark's cost is per model, not per row, at this size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from dbt_project_runner import Build, run_dbt
+from planted_truth import expected_figures
+from spark_support import BUILD_TIMES, SKIP_REASON, spark_build_env, spark_table_path
+
+from customer_intelligence.frames import to_pandas
+
+pytest.importorskip("pyspark", reason=SKIP_REASON)
+
+SPARK_TEST_ORDERS = int(os.environ.get("CIQ_SPARK_TEST_ORDERS", "5000"))
+SPARK_TEST_SEED = 7
+SUMMARY = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
+
+
+@pytest.fixture(scope="module")
+def spark_data(tmp_path_factory) -> dict[str, Path]:
+    from customer_intelligence.generate import generate
+
+    root = tmp_path_factory.mktemp("spark_data")
+    raw, truth = root / "raw", root / "truth"
+    generate(orders=SPARK_TEST_ORDERS, seed=SPARK_TEST_SEED, out_dir=raw, truth_dir=truth, progress=False)
+    return {"raw": raw, "truth": truth, "root": root}
+
+
+def dbt_lines(output: str, limit: int = 6000) -> str:
+    """dbt's own lines of a build's output, without the JSON error logs and JVM stack traces PySpark adds."""
+    kept = [line for line in output.splitlines() if not line.startswith('{"ts"') and "\tat " not in line]
+    return "\n".join(kept)[-limit:]
+
+
+def timed_build(raw: Path, workdir: Path, extra_env: dict[str, str] | None = None) -> tuple[Build, float]:
+    start = time.perf_counter()
+    build = run_dbt(["build"], raw, workdir, extra_env=extra_env)
+    return build, time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def builds(spark_data, request) -> dict:
+    """The DuckDB build and the Spark build of the same data, with their wall times."""
+    root = spark_data["root"]
+    duck, duck_seconds = timed_build(spark_data["raw"], root / "duckdb")
+    assert duck.ok, dbt_lines(duck.output)
+    spark_dir = root / "spark"
+    spark, spark_seconds = timed_build(spark_data["raw"], root / "spark_build", spark_build_env(spark_dir))
+    assert spark.ok, dbt_lines(spark.output)
+    times = {
+        "orders": SPARK_TEST_ORDERS,
+        "duckdb_seconds": round(duck_seconds, 1),
+        "spark_seconds": round(spark_seconds, 1),
+    }
+    (root / "build_times.json").write_text(json.dumps(times))
+    request.config.stash[BUILD_TIMES] = times  # printed in the terminal summary (conftest.py)
+    return {"duckdb": duck, "spark": spark, "spark_dir": spark_dir, "times": times}
+
+
+def duckdb_tables(build: Build) -> list[tuple[str, str]]:
+    """Every table (not view) the DuckDB build wrote, as (schema, table)."""
+    with duckdb.connect(str(build.warehouse), read_only=True) as con:
+        return con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' order by 1, 2"
+        ).fetchall()
+
+
+def python_model_tables(build: Build) -> set[tuple[str, str]]:
+    """(schema, table) of the Python models: dbt-spark runs them on Databricks only, so Spark skips them."""
+    manifest = json.loads((build.target_dir / "manifest.json").read_text())
+    return {
+        (node["schema"], node["alias"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node.get("language") == "python"
+    }
+
+
+@pytest.fixture(scope="module")
+def read_both(builds, spark):
+    """read_both(schema, table): the table from each build, (DuckDB, Spark), through frames.to_pandas."""
+    cache: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    def read(schema: str, table: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if (schema, table) not in cache:
+            with duckdb.connect(str(builds["duckdb"].warehouse), read_only=True) as con:
+                from_duckdb = to_pandas(con.sql(f"select * from {schema}.{table}"))
+            path = spark_table_path(builds["spark_dir"], schema, table)
+            assert path.is_dir(), f"the Spark build wrote no table {schema}.{table} (looked in {path})"
+            cache[(schema, table)] = (from_duckdb, to_pandas(spark.read.parquet(str(path))))
+        return cache[(schema, table)]
+
+    return read
+
+
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a fixed order (row order is not part of a table); doubles to 1e-9 (summation order differs)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column].round(9)
+    return frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
+
+
+def key_figures(read, tables: set[tuple[str, str]]) -> dict:
+    """The figures a reader of the marts looks at first, computed the same way from either engine's tables."""
+    orders = read("marts", "fct_orders")
+    completed = orders[orders["is_completed"]]
+    per_customer = completed.groupby("customer_id").size()
+    figures = {
+        "customers": len(read("marts", "dim_customers")),
+        "orders": len(orders),
+        "completed_orders": len(completed),
+        "net_revenue": round(float(orders["net_revenue"].sum()), 2),
+        "repeat_purchase_rate": round(float((per_customer >= 2).mean()), 9),
+        "rejected_rows": read("marts", "dq_raw_row_accounting").set_index("source_table")["rejected_rows"].to_dict(),
+    }
+    if ("marts", "dim_customer_360") in tables:
+        purchasers = read("marts", "dim_customer_360").query("is_purchaser")
+        figures["frequency_band_counts"] = purchasers["frequency_band"].value_counts().sort_index().to_dict()
+        figures["rfm_score_distribution"] = purchasers["rfm_code"].value_counts().sort_index().to_dict()
+        figures["rfm_segment_counts"] = purchasers["rfm_segment"].value_counts().sort_index().to_dict()
+    if ("marts", "kpi_overview") in tables:
+        kpis = read("marts", "kpi_overview").iloc[0].to_dict()
+        figures["kpi_overview"] = {k: round(v, 9) if isinstance(v, float) else v for k, v in kpis.items()}
+    return figures
+
+
+def test_spark_build_is_clean(builds):
+    summary = SUMMARY.search(builds["spark"].output)
+    assert summary, dbt_lines(builds["spark"].output)
+    passed, warned, errored, skipped = map(int, summary.groups())
+    assert (warned, errored, skipped) == (0, 0, 0), dbt_lines(builds["spark"].output)
+    assert passed > 50
+
+
+def test_every_table_is_identical_on_both_engines(builds, read_both):
+    """Every SQL-built table (seeds, base tables, marts): same columns, same rows. Marts have enforced
+    contracts, so their dtypes must be equal too; elsewhere an integer may be 32-bit on one engine
+    (Spark's row_number() is an int) and 64-bit on the other."""
+    skipped = python_model_tables(builds["duckdb"])
+    compared = []
+    for schema, table in duckdb_tables(builds["duckdb"]):
+        if (schema, table) in skipped:
+            continue
+        from_duckdb, from_spark = read_both(schema, table)
+        assert list(from_spark.columns) == list(from_duckdb.columns), f"{schema}.{table}"
+        pd.testing.assert_frame_equal(
+            canonical(from_spark), canonical(from_duckdb), check_dtype=schema == "marts", obj=f"{schema}.{table}"
+        )
+        compared.append(f"{schema}.{table}")
+    assert {"marts.fct_orders", "marts.fct_order_lines", "marts.dim_customers"} <= set(compared)
+
+
+def test_key_figures_are_equal(builds, read_both):
+    tables = set(duckdb_tables(builds["duckdb"]))
+    on_duckdb = key_figures(lambda schema, table: read_both(schema, table)[0], tables)
+    on_spark = key_figures(lambda schema, table: read_both(schema, table)[1], tables)
+    assert on_spark == on_duckdb
+    assert on_spark["orders"] > 0 and on_spark["net_revenue"] > 0
+
+
+def test_spark_figures_equal_an_independent_recomputation(read_both, spark_data):
+    """Not only equal to DuckDB: equal to pandas straight from the raw files (planted_truth)."""
+    expected = expected_figures(spark_data["raw"], spark_data["truth"])
+    orders = read_both("marts", "fct_orders")[1]
+    assert len(orders) == expected["orders"]
+    assert len(read_both("marts", "dim_customers")[1]) == expected["customers"]
+    assert int(orders["is_completed"].sum()) == expected["completed_orders"]
+    assert round(float(orders["net_revenue"].sum()), 2) == round(expected["net_revenue"], 2)
