@@ -19,11 +19,18 @@ SECRET_PATTERNS = {
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
     "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
     "credentials in a URL": re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:[^/\s:@'\"]+@"),
+    # a quoted literal assigned to a secret-named key, in any file
     "secret assigned a literal": re.compile(
-        r"(?i)\b(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)\b\s*[:=]\s*"
-        r"['\"]?(?!\{\{|env_var|os\.environ|\$\{)[^\s'\"]{6,}"
+        r"(?i)\b(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)\b['\"]?\s*[:=]\s*"
+        r"(['\"])(?!\{\{|\$\{)[^'\"\s]{6,}\1"
     ),
 }
+# in configuration files, an unquoted value too (yaml, ini, toml, .env)
+CONFIG_SECRET = re.compile(
+    r"(?im)^\s*[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)[\w.-]*\s*[:=]\s*"
+    r"(?![\"']?\{\{|[\"']?\$\{|[\"']?env_var)[^\s#'\"]{6,}"
+)
+CONFIG_SUFFIXES = {".yml", ".yaml", ".ini", ".cfg", ".toml", ".env", ".conf", ".properties"}
 PII_COLUMN = re.compile(
     r"(?i)^(?:customer_|full_|first_|last_|given_|family_|contact_|person_|user_?)?(?:name|surname)$|e_?mail(?!_hash$)|phone"
 )
@@ -39,22 +46,28 @@ def repository_files() -> list:
     return [PROJECT_DIR / f for f in listed if f and (PROJECT_DIR / f).is_file()]
 
 
-def secret_findings(text: str) -> list[str]:
-    return [kind for kind, pattern in SECRET_PATTERNS.items() if pattern.search(text)]
+def secret_findings(text: str, config_file: bool = False) -> list[str]:
+    """Kinds of secret-shaped text found (an unquoted `key: value` counts in configuration files only)."""
+    found = [kind for kind, pattern in SECRET_PATTERNS.items() if pattern.search(text)]
+    if config_file and CONFIG_SECRET.search(text):
+        found.append("secret in a configuration file")
+    return found
 
 
 def test_secret_scanner_finds_planted_secrets():
     # written in pieces so that this file itself holds no secret-shaped text
     planted = {
-        "pass" "word: hunter2hunter2": "secret assigned a literal",
-        'api_' 'key = "sk_live_abcdef123456"': "secret assigned a literal",
+        "pass" 'word = "hunter2hunter2"': "secret assigned a literal",
+        'api_' 'key: "sk_live_abcdef123456"': "secret assigned a literal",
         "postgres://admin:" "s3cr3t@db.example.com/prod": "credentials in a URL",
         "AKIA" "ABCDEFGHIJKLMNOP": "AWS access key",
         "-----BEGIN RSA PRIVATE" " KEY-----": "private key",
     }
     for text, kind in planted.items():
         assert kind in secret_findings(text), text
-    assert secret_findings("pass" "word: \"{{ env_var('CIQ_PASSWORD') }}\"") == []
+    assert secret_findings("pass" "word: \"{{ env_var('CIQ_PASSWORD') }}\"", config_file=True) == []
+    assert secret_findings("tok" "en = part.strip().lower()") == []  # code, not a literal
+    assert secret_findings("db_pass" "word: hunter2hunter2", config_file=True) == ["secret in a configuration file"]
 
 
 def test_no_file_in_the_repository_holds_a_secret():
@@ -66,8 +79,9 @@ def test_no_file_in_the_repository_holds_a_secret():
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue  # binary
-        if secret_findings(text):
-            findings[str(path.relative_to(PROJECT_DIR))] = secret_findings(text)
+        found = secret_findings(text, config_file=path.suffix in CONFIG_SUFFIXES or path.name.startswith(".env"))
+        if found:
+            findings[str(path.relative_to(PROJECT_DIR))] = found
     assert findings == {}
 
 
