@@ -116,6 +116,13 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
 
 
+def comparable(value):
+    """A figure as compared: floats to 6 decimals (summation order differs between engines), NaN as None."""
+    if isinstance(value, float):
+        return None if value != value else round(value, 6)
+    return value
+
+
 def key_figures(read, tables: set[tuple[str, str]]) -> dict:
     """The figures a reader of the marts looks at first, computed the same way from either engine's tables."""
     orders = read("marts", "fct_orders")
@@ -126,7 +133,7 @@ def key_figures(read, tables: set[tuple[str, str]]) -> dict:
         "orders": len(orders),
         "completed_orders": len(completed),
         "net_revenue": round(float(orders["net_revenue"].sum()), 2),
-        "repeat_purchase_rate": round(float((per_customer >= 2).mean()), 9),
+        "repeat_purchase_rate": comparable(float((per_customer >= 2).mean())),
         "rejected_rows": read("marts", "dq_raw_row_accounting").set_index("source_table")["rejected_rows"].to_dict(),
     }
     if ("marts", "dim_customer_360") in tables:
@@ -136,7 +143,7 @@ def key_figures(read, tables: set[tuple[str, str]]) -> dict:
         figures["rfm_segment_counts"] = purchasers["rfm_segment"].value_counts().sort_index().to_dict()
     if ("marts", "kpi_overview") in tables:
         kpis = read("marts", "kpi_overview").iloc[0].to_dict()
-        figures["kpi_overview"] = {k: round(v, 9) if isinstance(v, float) else v for k, v in kpis.items()}
+        figures["kpi_overview"] = {k: comparable(v) for k, v in kpis.items()}
     return figures
 
 
@@ -155,7 +162,7 @@ def test_every_table_is_identical_on_both_engines(builds, read_both):
     skipped = python_model_tables(builds["duckdb"])
     compared = []
     for schema, table in duckdb_tables(builds["duckdb"]):
-        if (schema, table) in skipped:
+        if (schema, table) in skipped or schema == "dbt_meta":  # dbt_meta: each build's own invocation id
             continue
         from_duckdb, from_spark = read_both(schema, table)
         assert list(from_spark.columns) == list(from_duckdb.columns), f"{schema}.{table}"
