@@ -70,8 +70,8 @@ def parse_orders(text: str) -> list[int]:
     """Scales from '100000,1M,10m' or '100k' (k = thousand, m = million); each at least 100."""
     scales = []
     for part in text.split(","):
-        token = part.strip().lower().replace("_", "")
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)([km]?)", token)
+        scale_text = part.strip().lower().replace("_", "")
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)([km]?)", scale_text)
         if not match:
             raise ValueError(f"not a number of orders: {part!r} (use e.g. 100000, 100k or 1m)")
         value = float(match.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2)]
