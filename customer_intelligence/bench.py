@@ -412,6 +412,13 @@ class PeakDirectorySize:
         self.peak = max(self.peak, directory_bytes(self.path))
 
 
+def parse_vmrss_bytes(status: str) -> int:
+    """Resident set size from the text of /proc/<pid>/status; 0 when it has no VmRSS line (a zombie or
+    kernel thread: a process that is exiting holds no memory any more)."""
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, flags=re.MULTILINE)
+    return int(found.group(1)) * 1024 if found else 0
+
+
 def tree_rss_bytes(pid: int) -> dict[int, int]:
     """RSS of a process and all its descendants (Linux /proc; empty elsewhere), by pid."""
     rss: dict[int, int] = {}
@@ -419,8 +426,7 @@ def tree_rss_bytes(pid: int) -> dict[int, int]:
     while stack:
         current = stack.pop()
         with contextlib.suppress(OSError, ValueError):
-            status = Path(f"/proc/{current}/status").read_text()
-            rss[current] = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024
+            rss[current] = parse_vmrss_bytes(Path(f"/proc/{current}/status").read_text())
             for task in Path(f"/proc/{current}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
     return rss

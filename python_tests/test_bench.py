@@ -199,3 +199,22 @@ def test_rss_timeline_sees_a_child_process():
     proc.wait()
     timeline.stop()
     assert timeline.peak_bytes >= 80 * 2**20 and timeline.peak_at is not None
+
+
+def test_vmrss_of_a_live_process_and_of_a_zombie():
+    live = "Name:\tdbt\nState:\tS (sleeping)\nVmPeak:\t  900000 kB\nVmRSS:\t  123456 kB\nThreads:\t4\n"
+    zombie = "Name:\tdbt\nState:\tZ (zombie)\nThreads:\t1\n"  # an exiting process has no Vm* lines
+    assert bench.parse_vmrss_bytes(live) == 123456 * 1024
+    assert bench.parse_vmrss_bytes(zombie) == 0
+
+
+def test_rss_timeline_survives_a_child_that_exits_unwaited():
+    # the child exits while the timeline samples it and stays a zombie until waited for
+    code = "import time; x = bytearray(40 * 2**20); time.sleep(0.3)"
+    proc = bench.subprocess.Popen([bench.sys.executable, "-c", code])
+    timeline = bench.RssTimeline(proc.pid, interval=0.05).start()
+    bench.time.sleep(1.5)
+    assert timeline._thread.is_alive()  # sampling a zombie did not kill the sampler
+    proc.wait()
+    timeline.stop()
+    assert timeline.peak_bytes > 0
