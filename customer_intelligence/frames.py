@@ -26,7 +26,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["from_pandas", "is_spark_dataframe", "is_spark_session", "spark_from_pandas_rows", "to_arrow", "to_pandas"]
+__all__ = [
+    "from_pandas",
+    "is_spark_dataframe",
+    "is_spark_session",
+    "select_columns",
+    "spark_from_pandas_rows",
+    "to_arrow",
+    "to_pandas",
+]
 
 
 def is_spark_dataframe(data: Any) -> bool:
@@ -78,11 +86,52 @@ def to_arrow(data: Any) -> pa.Table:
     )
 
 
-def to_pandas(data: Any) -> pd.DataFrame:
-    """The pandas frame of whatever ``dbt.ref()``/``dbt.source()`` returned (a pandas frame is returned as is)."""
+def select_columns(data: Any, columns: list[str]) -> Any:
+    """``data`` narrowed to ``columns`` (in that order) on its own engine, before anything is fetched:
+    a projection of a DuckDB relation, ``select`` of a Spark DataFrame, a column subset of a pandas frame
+    or an Arrow table. A missing column raises ``KeyError`` naming it."""
+    if not columns:
+        raise ValueError("select_columns: no columns asked for")
+    if isinstance(data, pd.DataFrame):
+        names = list(data.columns)
+    elif isinstance(data, pa.Table):
+        names = data.column_names
+    elif is_spark_dataframe(data) or hasattr(data, "columns"):
+        names = list(data.columns)
+    else:
+        names = None
+    if names is not None:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise KeyError(f"select_columns: no column {', '.join(missing)} among {', '.join(map(str, names))}")
+    if isinstance(data, pd.DataFrame):
+        return data[columns]
+    if isinstance(data, pa.Table):
+        return data.select(columns)
+    if is_spark_dataframe(data):
+        return data.select(*columns)
+    if hasattr(data, "project"):  # DuckDB relation
+        return data.project(", ".join('"' + c.replace('"', '""') + '"' for c in columns))
+    raise TypeError(f"select_columns: cannot narrow a {type(data).__module__}.{type(data).__qualname__}")
+
+
+def to_pandas(data: Any, columns: list[str] | None = None, dates_as_objects: bool = True) -> pd.DataFrame:
+    """The pandas frame of whatever ``dbt.ref()``/``dbt.source()`` returned (a pandas frame is returned as is).
+
+    ``columns`` fetches only those columns (projected on the engine, so the others are never read). The
+    Arrow table is released column by column while pandas takes it over, so the peak memory is about one
+    copy of the data rather than two. ``dates_as_objects=False`` gives ``date`` columns as ``datetime64``
+    instead of Python ``datetime.date`` objects (about 40 bytes less per value: 400 MB at 10 M orders).
+    """
+    if columns is not None:
+        data = select_columns(data, columns)
     if isinstance(data, pd.DataFrame):
         return data
-    return to_arrow(data).to_pandas()
+    own = not isinstance(data, pa.Table)  # a caller's Arrow table is left intact
+    table = to_arrow(data)
+    if own:
+        return table.to_pandas(self_destruct=True, split_blocks=True, date_as_object=dates_as_objects)
+    return table.to_pandas(date_as_object=dates_as_objects)
 
 
 def from_pandas(frame: pd.DataFrame, session: Any) -> Any:

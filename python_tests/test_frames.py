@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from customer_intelligence.frames import from_pandas, to_arrow, to_pandas
+from customer_intelligence.frames import from_pandas, select_columns, to_arrow, to_pandas
 
 # The same rows are built on Spark in test_spark_frames.py: both engines must give this frame.
 ROWS_SQL = """
@@ -65,3 +65,40 @@ def test_unsupported_objects_are_named_in_the_error():
         to_pandas({"customer_id": ["C1"]})
     with pytest.raises(TypeError, match="expected a pandas DataFrame"):
         from_pandas([1, 2], duckdb.connect())
+
+
+def test_only_the_asked_columns_are_fetched_in_the_asked_order():
+    con = duckdb.connect()
+    wanted = ["is_prime", "customer_id", "revenue"]
+    expected = sorted_rows(expected_rows())[wanted]
+    relation = con.sql(ROWS_SQL)
+    assert select_columns(relation, wanted).columns == wanted  # projected on DuckDB, nothing fetched yet
+    pd.testing.assert_frame_equal(sorted_rows(to_pandas(relation, columns=wanted)), expected)
+    table = relation.arrow()
+    table = table.read_all() if hasattr(table, "read_all") else table
+    pd.testing.assert_frame_equal(sorted_rows(to_pandas(table, columns=wanted)), expected)
+    assert table.num_columns == 6  # a caller's Arrow table is left intact
+    pd.testing.assert_frame_equal(sorted_rows(to_pandas(expected_rows(), columns=wanted)), expected)
+
+
+def test_a_column_name_with_a_quote_is_projected_safely():
+    con = duckdb.connect()
+    relation = con.sql('select 1 as "odd""name", 2 as other')
+    assert to_pandas(relation, columns=['odd"name'])['odd"name'].tolist() == [1]
+
+
+def test_a_missing_column_is_named():
+    con = duckdb.connect()
+    with pytest.raises(KeyError, match="no column signup_date among customer_id"):
+        to_pandas(con.sql(ROWS_SQL), columns=["customer_id", "signup_date"])
+    with pytest.raises(KeyError, match="no column signup_date"):
+        select_columns(expected_rows(), ["signup_date"])
+    with pytest.raises(ValueError, match="no columns"):
+        select_columns(expected_rows(), [])
+
+
+def test_dates_as_datetime64_when_asked():
+    con = duckdb.connect()
+    frame = sorted_rows(to_pandas(con.sql(ROWS_SQL), columns=["customer_id", "first_date"], dates_as_objects=False))
+    assert frame["first_date"].dtype.kind == "M"  # datetime64, not Python date objects
+    assert frame["first_date"].iloc[0] == pd.Timestamp("2024-01-02") and pd.isna(frame["first_date"].iloc[1])

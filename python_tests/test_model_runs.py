@@ -75,3 +75,40 @@ def test_memo_reuses_a_run_for_the_same_input_and_recomputes_for_another():
     second = model_runs.memoised("t", (1,), orders.copy(), lambda: calls.append(2) or "y")
     other = model_runs.memoised("t", (1,), orders_frame([("a", "2024-01-02", 10.0, 0.0)]), lambda: "z")
     assert (first, second, other, calls) == ("x", "x", "z", [1])
+
+
+def test_two_threads_asking_for_one_analysis_compute_it_once_and_never_overlap():
+    import threading
+    import time
+
+    orders = orders_frame([("a", "2024-01-01", 10.0, 0.0)])
+    running, overlaps, calls = [0], [], []
+    guard = threading.Lock()
+
+    def compute(label):
+        def run():
+            with guard:
+                running[0] += 1
+                overlaps.append(running[0])
+            time.sleep(0.2)  # long enough for the other thread to arrive while this one computes
+            calls.append(label)
+            with guard:
+                running[0] -= 1
+            return label
+
+        return run
+
+    results = {}
+
+    def ask(label, params):
+        results[label] = model_runs.memoised(label[0], params, orders, compute(label))
+
+    asks = ((("same", 1), (7,)), (("same", 2), (7,)), (("other", 3), (8,)))
+    threads = [threading.Thread(target=ask, args=a) for a in asks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(overlaps) == 1  # never two analyses computing at once
+    assert sorted(label[0] for label in calls) == ["other", "same"]  # the shared analysis ran once
+    assert results[("same", 1)] == results[("same", 2)]

@@ -23,6 +23,14 @@ def test_spark_dataframe_becomes_the_same_frame_as_duckdb(spark):
     pd.testing.assert_frame_equal(sorted_rows(frame), expected_rows())
 
 
+def test_spark_dataframe_narrowed_to_the_asked_columns(spark):
+    wanted = ["is_prime", "customer_id", "revenue"]
+    frame = to_pandas(spark.sql(ROWS_SQL), columns=wanted)
+    pd.testing.assert_frame_equal(sorted_rows(frame), sorted_rows(expected_rows())[wanted])
+    with pytest.raises(KeyError, match="no column signup_date"):
+        to_pandas(spark.sql(ROWS_SQL), columns=["signup_date"])
+
+
 def test_spark_timestamps_are_wall_clock_times_of_the_session_time_zone(spark):
     previous = spark.conf.get("spark.sql.session.timeZone")
     spark.conf.set("spark.sql.session.timeZone", "America/New_York")

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+-- A table, not a view: five marts read it, and a view would re-aggregate all orders for each.
 -- Customer grain: every customer with at least one order (any status) dated before the as-of date,
 -- with their completed-order counts, net revenue, first and last purchase, recency and tenure.
 with

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+-- A table, not a view: it aggregates every order line, and its data tests would redo that per test.
 -- Purchasing-customer grain: each customer's preferred category, the product category with the
 -- most net revenue over their completed orders before the as-of date (ties: alphabetical category).
 -- Lines of products missing from the catalogue count under category 'Unknown'.

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+-- A table, not a view: three marts and four data tests read it (a view recomputes it for each).
 -- Customer x segment type grain: each purchasing customer's segment under every segmentation the
 -- engagement and retention marts break down by (overall, membership, rfm_segment, loyalty_tier,
 -- spending_quadrant), one row per type. Segments are those at the as-of date.

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+-- A table, not a view: it aggregates every order line; two Python models and a data test read it.
 -- Customer x category grain: completed net spend before the as-of date (category breadth feature).
 with
 
