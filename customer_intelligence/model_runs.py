@@ -10,9 +10,10 @@ input or parameter always recomputes, so the memo can change speed, never result
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -55,11 +56,21 @@ def fingerprint(orders: pd.DataFrame) -> tuple:
     )
 
 
-#: One analysis computes at a time in a process. dbt runs Python models on several threads: without
-#: the lock two models of the same analysis (``ml_customer_segments`` and ``ml_segment_profiles``) could
-#: both compute it, and two different analyses would hold their working memory at once (at 10 M orders
-#: that was the build's memory peak), while scikit-learn already uses every core for one fit.
-_COMPUTE_LOCK = threading.Lock()
+#: One analysis computes at a time in a process, and through :func:`exclusive` one Python model loads
+#: and computes at a time. dbt runs Python models on several threads: without the lock two models of
+#: one analysis could both compute it, and two analyses would hold their inputs and working memory at
+#: once (at 10 M orders that was the build's memory peak), while scikit-learn already uses every core
+#: for one fit.
+_COMPUTE_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def exclusive() -> Iterator[None]:
+    """Hold the analysis lock around a Python model's whole body (loading its inputs and computing), so
+    that models waiting for an analysis do not hold their input frames meanwhile. Re-entrant:
+    :func:`memoised` takes the same lock inside."""
+    with _COMPUTE_LOCK:
+        yield
 
 
 def memoised(name: str, params: tuple, orders: pd.DataFrame, compute: Callable[[], Any]) -> Any:

@@ -112,3 +112,17 @@ def test_two_threads_asking_for_one_analysis_compute_it_once_and_never_overlap()
     assert max(overlaps) == 1  # never two analyses computing at once
     assert sorted(label[0] for label in calls) == ["other", "same"]  # the shared analysis ran once
     assert results[("same", 1)] == results[("same", 2)]
+
+
+def test_exclusive_holds_the_analysis_lock_and_is_reentrant():
+    import threading
+
+    orders = orders_frame([("a", "2024-01-01", 10.0, 0.0)])
+    with model_runs.exclusive():
+        # re-entrant: memoised takes the same lock inside a model's exclusive block
+        assert model_runs.memoised("x", (1,), orders, lambda: "ok") == "ok"
+        seen = []
+        other = threading.Thread(target=lambda: seen.append(model_runs._COMPUTE_LOCK.acquire(timeout=0.1)))
+        other.start()
+        other.join()
+        assert seen == [False]  # another thread cannot start a model meanwhile

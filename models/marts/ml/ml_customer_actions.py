@@ -13,5 +13,5 @@ def model(dbt, session):
     segments = to_pandas(dbt.ref("ml_customer_segments"))
     churn = to_pandas(dbt.ref("ml_customer_churn_scores"))
     clv = to_pandas(dbt.ref("ml_customer_clv"))
-    facts = to_pandas(dbt.ref("dim_customers"))[["customer_id", "country_code", "membership"]]
+    facts = to_pandas(dbt.ref("dim_customers"), columns=["customer_id", "country_code", "membership"])
     return from_pandas(action_table(segments, churn, clv, facts), session)
