@@ -66,9 +66,9 @@ _COMPUTE_LOCK = threading.RLock()
 
 @contextlib.contextmanager
 def exclusive() -> Iterator[None]:
-    """Hold the analysis lock around a Python model's whole body (loading its inputs and computing), so
-    that models waiting for an analysis do not hold their input frames meanwhile. Re-entrant:
-    :func:`memoised` takes the same lock inside."""
+    """Hold the analysis lock around a Python model's whole work (loading its inputs and computing, see
+    :func:`run`), so that models waiting for an analysis do not hold their input frames meanwhile.
+    Re-entrant: :func:`memoised` takes the same lock inside."""
     with _COMPUTE_LOCK:
         yield
 
@@ -212,3 +212,22 @@ def prepare_inputs(
         "categories": None if categories is None else to_pandas(categories),
     }
     return inputs
+
+
+ANALYSES = ("segments", "churn", "clv")
+
+
+def run(analysis: str, to_pandas: Callable[..., pd.DataFrame], **refs_and_options: Any) -> tuple[pd.DataFrame, ...]:
+    """What a Python model of ``analysis`` (one of :data:`ANALYSES`) calls: load its inputs with
+    :func:`prepare_inputs` and return the analysis's tables, one model at a time (:func:`exclusive`). The
+    input frames are local to this call, so they are freed before the next model loads its own."""
+    if analysis not in ANALYSES:
+        raise ValueError(f"unknown analysis {analysis!r}; expected one of {', '.join(ANALYSES)}")
+    with exclusive():
+        inputs = prepare_inputs(to_pandas, **refs_and_options)
+        orders, customers, as_of = inputs["orders"], inputs["customers"], inputs["as_of"]
+        if analysis == "segments":
+            return segments(orders, inputs["categories"], customers, as_of, inputs["k"], inputs["random_state"])
+        if analysis == "churn":
+            return churn(orders, customers, as_of, inputs["horizon_days"], inputs["random_state"])
+        return clv(orders, as_of)

@@ -126,3 +126,17 @@ def test_exclusive_holds_the_analysis_lock_and_is_reentrant():
         other.start()
         other.join()
         assert seen == [False]  # another thread cannot start a model meanwhile
+
+
+def test_run_loads_the_inputs_and_returns_the_analysis_tables():
+    from customer_intelligence.frames import to_pandas
+
+    orders = orders_frame([("a", "2024-01-01", 10.0, 0.0), ("b", "2024-02-01", 20.0, 5.0)])
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "signup_date": [None, None], "country": ["DE", "FR"]})
+    as_of = pd.DataFrame({"as_of_date": [pd.Timestamp("2024-03-01")]})
+    options = {"segment_k": None, "churn_horizon_days": 90, "ml_random_state": 42}
+    tables = model_runs.run("clv", to_pandas, orders=orders, customers=customers, as_of=as_of, **options)
+    expected = model_runs.clv(orders, pd.Timestamp("2024-03-01"))
+    pd.testing.assert_frame_equal(tables[0], expected[0])
+    with pytest.raises(ValueError, match="unknown analysis 'kmeans'"):
+        model_runs.run("kmeans", to_pandas, orders=orders, customers=customers, as_of=as_of, **options)
