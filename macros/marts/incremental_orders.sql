@@ -1,37 +1,111 @@
-{#- Incremental loads of the order facts (fct_orders, fct_order_lines).
+{#- Incremental loads of the order facts (fct_orders, fct_order_lines): the warehouse after any plain
+    `dbt build` equals a fresh build of the current raw files.
 
-    An order "changed" when its source_updated_at (the later of the raw updated_at and order_ts) is on or after the watermark of the model being built minus var
-    incremental_lookback_days: the watermark is the latest source_updated_at already loaded into
-    {{ this }}. The lookback re-reads late-arriving rows whose timestamp is older than the
-    watermark. -#}
+    An incremental run computes the model's rows from the current staged data and compares them with
+    the rows already loaded, on every column of the contract (no watermark, no content hash to keep in
+    sync: a changed amount, status, customer, product or line is a changed row whatever its
+    updated_at). Only the orders whose rows differ are written (delete+insert on order_id); orders
+    no longer in the staged data (deleted from the raw files, or newly rejected) are deleted by a
+    post-hook. When the raw files are a different dataset, or the table's columns are not the
+    model's, the model is rebuilt in full by itself (should_full_refresh below) and the build
+    output says why. -#}
 
-{#- The lookback in whole days, validated (a malformed var stops the build with a clear message). -#}
-{% macro incremental_lookback_days() -%}
-    {%- set text = var('incremental_lookback_days', 3) | string | trim -%}
-    {%- if not modules.re.match('^[0-9]+$', text) -%}
-        {{ exceptions.raise_compiler_error("var incremental_lookback_days must be a whole number of days >= 0, got: '" ~ text ~ "'") }}
+{#- The orders (order_id) whose rows in `candidate` (a CTE holding every row a full build would
+    write) differ from the rows loaded in {{ this }}: new, changed, or with a row that went away.
+    Columns are the model's contract columns, by name, so column order in the table does not matter. -#}
+{% macro changed_order_ids(candidate, key='order_id') -%}
+    {%- set columns = model.columns.keys() | list -%}
+    {%- set column_list = columns | join(', ') -%}
+    select new_or_changed.{{ key }}
+    from (
+        select {{ column_list }} from {{ candidate }}
+        except
+        select {{ column_list }} from {{ this }}
+    ) as new_or_changed
+    union
+    select stale.{{ key }}
+    from (
+        select {{ column_list }} from {{ this }}
+        except
+        select {{ column_list }} from {{ candidate }}
+    ) as stale
+{%- endmacro %}
+
+{#- Post-hook of an incremental run: delete the rows of {{ this }} whose order_id is no longer in
+    `current_orders` (SQL listing the order ids a full build would write). Renders nothing when the
+    table was (re)built from scratch or is not incremental (Spark builds the facts as tables). -#}
+{% macro delete_orders_gone_from_source(current_orders) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where order_id not in ({{ current_orders }})
     {%- endif -%}
-    {{ return(text | int) }}
 {%- endmacro %}
 
-{#- The earliest source_updated_at an incremental run reprocesses, as a scalar subquery.
-    A table built before the watermark column existed cannot be loaded incrementally: clear error. -#}
-{% macro incremental_orders_cutoff(watermark_column='source_updated_at') -%}
-    {%- if execute -%}
-        {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-        {%- if watermark_column not in loaded_columns -%}
-            {{ exceptions.raise_compiler_error(this ~ " has no " ~ watermark_column ~ " column (it was built before incremental loads): rebuild it once with `dbt build --full-refresh --select fct_order_lines fct_orders`") }}
-        {%- endif -%}
-    {%- endif %}
-    (
-        select
-            coalesce(
-                {{ dbt.dateadd('day', -1 * incremental_lookback_days(), 'max(' ~ watermark_column ~ ')') }},
-                cast('1900-01-01' as {{ dbt.type_timestamp() }})
-            )
-        from {{ this }}
-    )
+{#- The share of loaded orders missing from the raw files at which the raw files count as a different
+    dataset (the order facts are then rebuilt in full). Validated: a number in (0, 1]. -#}
+{% macro order_facts_rebuild_share() -%}
+    {%- set text = var('order_facts_rebuild_share', 0.5) | string | trim -%}
+    {%- if not modules.re.match('^(0?\.[0-9]+|1(\.0*)?)$', text) or (text | float) <= 0 -%}
+        {{ exceptions.raise_compiler_error("var order_facts_rebuild_share must be a share in (0, 1] (e.g. 0.5), got: '" ~ text ~ "'") }}
+    {%- endif -%}
+    {{ return(text | float) }}
 {%- endmacro %}
+
+{#- Why {{ this }} must be rebuilt in full instead of incrementally, or none. Two reasons:
+    its columns are not the model's contract columns (the project changed since it was built), or at
+    least var order_facts_rebuild_share of the orders it holds are not in the staged orders any more
+    (the raw files are a different dataset). -#}
+{% macro order_facts_rebuild_reason() -%}
+    {%- set expected = model.columns.keys() | map('lower') | list -%}
+    {%- set loaded = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if expected | sort != loaded | sort -%}
+        {%- set missing = expected | reject('in', loaded) | list -%}
+        {%- set extra = loaded | reject('in', expected) | list -%}
+        {{ return(this.identifier ~ " in the warehouse has other columns than the model (missing: "
+                  ~ (missing | join(', ') or 'none') ~ "; not in the model: " ~ (extra | join(', ') or 'none')
+                  ~ "): the project changed since it was built") }}
+    {%- endif -%}
+    {%- set share = order_facts_rebuild_share() -%}
+    {%- set counts = run_query(
+        "select count(*) as loaded_orders, "
+        ~ "coalesce(sum(case when current_orders.order_id is null then 1 else 0 end), 0) as gone_orders "
+        ~ "from (select distinct order_id from " ~ this ~ ") as loaded "
+        ~ "left join (select distinct order_id from " ~ ref('stg_raw__orders') ~ ") as current_orders "
+        ~ "on loaded.order_id = current_orders.order_id").rows[0] -%}
+    {%- set loaded_orders, gone_orders = counts[0] | int, counts[1] | int -%}
+    {%- if loaded_orders > 0 and gone_orders / loaded_orders >= share -%}
+        {{ return("the raw orders are a different dataset: " ~ gone_orders ~ " of the " ~ loaded_orders
+                  ~ " orders loaded in " ~ this.identifier ~ " (" ~ ((100.0 * gone_orders / loaded_orders) | round(1))
+                  ~ "%) are not in the raw files any more (var order_facts_rebuild_share: " ~ share ~ ")") }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- dbt's should_full_refresh (used by is_incremental() and the incremental materialization), extended:
+    a model with meta rebuild_when_source_replaced is also rebuilt in full when
+    order_facts_rebuild_reason() names a reason, and the build output says why (once per model). -#}
+{% macro should_full_refresh() %}
+    {%- set config_full_refresh = config.get('full_refresh') -%}
+    {%- if config_full_refresh is none -%}
+        {%- set config_full_refresh = flags.FULL_REFRESH -%}
+    {%- endif -%}
+    {%- if execute and not config_full_refresh and (config.get('meta') or {}).get('rebuild_when_source_replaced')
+            and model.config.materialized == 'incremental' -%}
+        {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+        {%- if existing is not none -%}
+            {%- set reason = order_facts_rebuild_reason() -%}
+            {%- if reason -%}
+                {%- set logged = graph.setdefault('ciq_full_rebuild_logged', []) -%}
+                {%- if this.identifier not in logged -%}
+                    {%- do logged.append(this.identifier) -%}
+                    {%- do log("Full rebuild of " ~ this.identifier ~ ": " ~ reason ~ ".", info=True) -%}
+                {%- endif -%}
+                {%- do return(true) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do return(config_full_refresh) -%}
+{% endmacro %}
 
 {#- When the order last changed in the source: the later of updated_at and order_ts (order_ts alone
     when the source has no updated_at), so that a new order is seen even with a stale updated_at. -#}

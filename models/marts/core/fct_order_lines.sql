@@ -3,13 +3,17 @@
         materialized=order_facts_materialization(),
         incremental_strategy='delete+insert',
         unique_key='order_id',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        meta={'rebuild_when_source_replaced': true},
+        post_hook="{{ delete_orders_gone_from_source(
+            'select lines.order_id from ' ~ ref('stg_raw__order_lines') ~ ' as lines inner join '
+            ~ ref('stg_raw__orders') ~ ' as orders on lines.order_id = orders.order_id') }}"
     )
 }}
 -- One row per order line, with its order's customer, date and status.
 -- Amounts: gross = quantity x unit price; net = gross - discount. Revenue counts completed orders only.
--- Incremental: a run replaces every line of the orders changed since the watermark minus the
--- lookback (delete+insert on order_id); see the incremental_order_facts docs block.
+-- Incremental: a run writes every line of the orders whose lines differ from the loaded ones and
+-- deletes the lines of orders gone from the raw files; see the incremental_order_facts docs block.
 with
 
 lines as (
@@ -31,15 +35,6 @@ products as (
 
 ),
 
-{% if is_incremental() -%}
-changed_orders as (
-
-    select order_id from orders
-    where {{ order_source_updated_at('updated_at', 'order_ts') }} >= {{ incremental_orders_cutoff() }}
-
-),
-
-{% endif -%}
 final as (
 
     select
@@ -64,10 +59,10 @@ final as (
         on lines.order_id = orders.order_id
     left join products
         on lines.product_id = products.product_id
-    {%- if is_incremental() %}
-    where lines.order_id in (select changed_orders.order_id from changed_orders)
-    {%- endif %}
 
 )
 
 select * from final
+{%- if is_incremental() %}
+where order_id in ({{ changed_order_ids('final') }})
+{%- endif %}

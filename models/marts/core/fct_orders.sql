@@ -3,14 +3,16 @@
         materialized=order_facts_materialization(),
         incremental_strategy='delete+insert',
         unique_key='order_id',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        meta={'rebuild_when_source_replaced': true},
+        post_hook="{{ delete_orders_gone_from_source('select order_id from ' ~ ref('stg_raw__orders')) }}"
     )
 }}
 -- One row per order: amounts from its lines, status flags, and the customer's order sequence.
 -- net_revenue is THE revenue measure: net of discounts, completed orders only (0 otherwise).
--- Incremental: the order sequences depend on a customer's whole history, so a run rebuilds every
--- order of each customer touched by an order changed since the watermark minus the lookback
--- (delete+insert on order_id); see the incremental_order_facts docs block.
+-- Incremental: a run computes every order's row, writes the orders whose row differs from the
+-- loaded one (a changed order also renumbers its customer's other orders: those rows differ too)
+-- and deletes the orders gone from the raw files; see the incremental_order_facts docs block.
 with
 
 stg_orders as (
@@ -25,45 +27,11 @@ lines as (
 
 ),
 
-{% if is_incremental() -%}
-changed_orders as (
-
-    select
-        order_id,
-        customer_id
-    from stg_orders
-    where {{ order_source_updated_at('updated_at', 'order_ts') }} >= {{ incremental_orders_cutoff() }}
-
-),
-
-affected_customers as (
-
-    -- the customer of each changed order, and its previous customer if the order moved
-    select customer_id from changed_orders
-    union
-    select loaded.customer_id
-    from {{ this }} as loaded
-    inner join changed_orders
-        on loaded.order_id = changed_orders.order_id
-
-),
-
-orders as (
-
-    select stg_orders.*
-    from stg_orders
-    where stg_orders.customer_id in (select affected_customers.customer_id from affected_customers)
-
-),
-
-{%- else -%}
 orders as (
 
     select * from stg_orders
 
 ),
-
-{%- endif %}
 
 order_totals as (
 
@@ -75,9 +43,6 @@ order_totals as (
         sum(discount_amount) as discount_amount,
         sum(net_amount) as net_amount
     from lines
-    {%- if is_incremental() %}
-    where order_id in (select orders.order_id from orders)
-    {%- endif %}
     group by order_id
 
 ),
@@ -153,3 +118,6 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+where order_id in ({{ changed_order_ids('final') }})
+{%- endif %}
