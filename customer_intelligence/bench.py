@@ -522,7 +522,7 @@ def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_
     - ``new_customers`` new customers ('CN' ids, copies of existing profiles) with one order each;
     - ``late_orders`` orders that arrive late: order_ts and updated_at one day before the latest
       change already in the data, for customers with a later order (their order sequences shift);
-      only an incremental run with a lookback of at least a day sees them;
+      a watermark-based incremental run would miss them;
     - ``status_updates`` completed orders re-sent as 'returned' with a new updated_at (a later
       completed order of the same customer moves down its completed-order sequence).
 

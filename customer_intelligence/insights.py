@@ -68,6 +68,7 @@ from customer_intelligence.alerts import (
     flag_high_value_high_risk,
     load_customer_risk,
 )
+from customer_intelligence.reporting.segment_migrations import MIGRATION_RULE, largest_downgrade, load_migrations
 
 __all__ = [
     "CATEGORIES",
@@ -132,6 +133,7 @@ RULES: dict[str, str] = {
     "inactivity": "customers Churned or At Risk under the inactivity rule",
     "revenue_concentration": f"the top {TOP_CUSTOMER_SHARE:.0%} of customers holding more than "
     f"{CONCENTRATION_THRESHOLD:.0%} of revenue",
+    "segment_downgrade": MIGRATION_RULE,
 }
 
 
@@ -690,6 +692,23 @@ def concentration_finding(customers: pd.DataFrame, top_share: float = TOP_CUSTOM
     ]
 
 
+def segment_downgrade_finding(migrations: pd.DataFrame) -> list[Finding]:
+    """Who moved: the largest downgrade of the latest period of agg_segment_migrations (a threat)."""
+    move = largest_downgrade(migrations)
+    if move is None:
+        return []
+    return [
+        Finding(
+            "segment_downgrade",
+            "threats",
+            _share(move["customers"], move["present_customers"]),
+            f"{count(move['customers'])} {move['from_segment']} customers moved to {move['to_segment']} "
+            f"between {move['from_date']} and {move['to_date']}; they brought {money(move['net_revenue'])} to date.",
+            move,
+        )
+    ]
+
+
 # ---------------------------------------------------------------- assembling
 
 
@@ -711,6 +730,7 @@ FINDING_FUNCTIONS: list[tuple[Callable[..., list[Finding]], tuple[str, ...]]] = 
     (high_churn_risk_finding, ("customers",)),
     (inactivity_finding, ("status",)),
     (concentration_finding, ("customers",)),
+    (segment_downgrade_finding, ("segment_migrations",)),
 ]
 
 
@@ -768,6 +788,7 @@ def load_frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "quadrants": df("select * from marts.agg_customers_by_spending_quadrant order by sort_order"),
         "status": df("select * from marts.agg_customer_status_by_segment order by all"),
         "customers": load_customer_risk(con),
+        "segment_migrations": load_migrations(con),
     }
 
 

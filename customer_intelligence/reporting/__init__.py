@@ -1,0 +1,1 @@
+"""Reporting: findings, alerts and publication helpers."""

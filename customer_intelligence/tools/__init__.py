@@ -1,0 +1,1 @@
+"""Command-line tools: backfills, benchmarks, generators, inspectors."""
