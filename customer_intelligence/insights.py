@@ -68,6 +68,12 @@ from customer_intelligence.alerts import (
     flag_high_value_high_risk,
     load_customer_risk,
 )
+from customer_intelligence.reporting.alert_outcomes import (
+    ALERT_PRECISION_RULE,
+    MIN_ALERT_PRECISION,
+    load_alert_precision,
+    overall_alert_precision,
+)
 from customer_intelligence.reporting.segment_migrations import MIGRATION_RULE, largest_downgrade, load_migrations
 
 __all__ = [
@@ -134,6 +140,7 @@ RULES: dict[str, str] = {
     "revenue_concentration": f"the top {TOP_CUSTOMER_SHARE:.0%} of customers holding more than "
     f"{CONCENTRATION_THRESHOLD:.0%} of revenue",
     "segment_downgrade": MIGRATION_RULE,
+    "alert_precision": ALERT_PRECISION_RULE,
 }
 
 
@@ -709,6 +716,27 @@ def segment_downgrade_finding(migrations: pd.DataFrame) -> list[Finding]:
     ]
 
 
+def alert_precision_finding(precision: pd.DataFrame) -> list[Finding]:
+    """Alert outcomes: the share of judged past alerts that were right (agg_alert_precision)."""
+    figures = overall_alert_precision(precision)
+    if figures is None:
+        return []
+    good = figures["precision"] >= MIN_ALERT_PRECISION
+    worst = (f"; least right in {figures['worst_segment']} ({pct(figures['worst_precision'])})"
+             if figures["worst_segment"] is not None else "")
+    return [
+        Finding(
+            "alert_precision",
+            "strengths" if good else "weaknesses",
+            figures["precision"] if good else 1 - figures["precision"],
+            f"{pct(figures['precision'])} of the {count(figures['judged_alerts'])} churn alerts whose horizon has "
+            f"ended were right (no order followed){worst}; {count(figures['alerts'] - figures['judged_alerts'])} "
+            "more are pending.",
+            figures,
+        )
+    ]
+
+
 # ---------------------------------------------------------------- assembling
 
 
@@ -731,6 +759,7 @@ FINDING_FUNCTIONS: list[tuple[Callable[..., list[Finding]], tuple[str, ...]]] = 
     (inactivity_finding, ("status",)),
     (concentration_finding, ("customers",)),
     (segment_downgrade_finding, ("segment_migrations",)),
+    (alert_precision_finding, ("alert_precision",)),
 ]
 
 
@@ -789,6 +818,7 @@ def load_frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "status": df("select * from marts.agg_customer_status_by_segment order by all"),
         "customers": load_customer_risk(con),
         "segment_migrations": load_migrations(con),
+        "alert_precision": load_alert_precision(con),
     }
 
 
