@@ -81,13 +81,17 @@ def duckdb_tables(build: Build) -> list[tuple[str, str]]:
 
 
 def python_model_tables(build: Build) -> set[tuple[str, str]]:
-    """(schema, table) of the Python models: dbt-spark runs them on Databricks only, so Spark skips them."""
+    """(schema, table) of the Python models and of the SQL models built on them (ml_alert_history ...):
+    dbt-spark runs Python models on Databricks only, so Spark skips them and disables their dependants."""
     manifest = json.loads((build.target_dir / "manifest.json").read_text())
-    return {
-        (node["schema"], node["alias"])
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node.get("language") == "python"
-    }
+    models = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+    skipped = {uid for uid, node in models.items() if node.get("language") == "python"}
+    grew = True
+    while grew:
+        dependants = {uid for uid, node in models.items() if set(node["depends_on"]["nodes"]) & skipped}
+        grew = not dependants <= skipped
+        skipped |= dependants
+    return {(models[uid]["schema"], models[uid]["alias"]) for uid in skipped}
 
 
 @pytest.fixture(scope="module")
