@@ -16,7 +16,8 @@ to each other on a possibly noisy machine:
 3. **compiled SQL**: the SQL dbt ran for every seed, model and test of step 1 (``target/run``),
    executed in DAG order in one DuckDB session, without dbt;
 4. **peer**: a pandas notebook's way to the same customer RFM summary, frequency bands and KPIs
-   (group-bys over the raw files);
+   (group-bys over the raw files), and the same figures with polars' lazy API
+   (:mod:`customer_intelligence.tools.polars_peer`);
 5. **incremental build**: one day of new orders, late-arriving orders and re-sent statuses is
    appended to the raw data and ``dbt build`` runs incrementally on the warehouse of step 1;
 6. **full build on the same data**: ``dbt build --full-refresh`` right after, on a copy; the
@@ -50,6 +51,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from customer_intelligence.tools.polars_peer import polars_peer_worker
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_ORDERS = (100_000, 1_000_000, 10_000_000)
@@ -205,19 +208,22 @@ def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
                "floor_s", "compiled_sql_s", "compiled_sql_models_s", "compiled_sql_tests_s", "peer_s",
                "peer_max_rss_bytes", "incremental_build_s", "incremental_max_rss_bytes", "full_refresh_build_s",
                "incremental_facts_s", "full_refresh_facts_s", "full_build_unit_tests_s",
-               "full_build_python_models_s", "project_sql_peer_figures_s")
+               "full_build_python_models_s", "project_sql_peer_figures_s", "polars_peer_s",
+               "polars_peer_max_rss_bytes")
     summary: dict[str, Any] = {name: median(r.get(name) for r in rounds) for name in figures}
     per_round = {
         "build_over_floor": ("full_build_s", "floor_s"),
         "build_over_compiled_sql": ("full_build_s", "compiled_sql_s"),
         "peer_over_project": ("peer_s", "full_build_s"),
         "peer_over_project_sql_same_figures": ("peer_s", "project_sql_peer_figures_s"),
+        "polars_peer_over_project_sql_same_figures": ("polars_peer_s", "project_sql_peer_figures_s"),
+        "incremental_over_polars_peer": ("incremental_build_s", "polars_peer_s"),
         "incremental_over_full": ("incremental_build_s", "full_refresh_build_s"),
         "incremental_facts_over_full_facts": ("incremental_facts_s", "full_refresh_facts_s"),
     }
     for name, (num, den) in per_round.items():
         summary[name] = median(ratio(r.get(num), r.get(den)) for r in rounds)
-    for flag in ("incremental_equals_full", "peer_matches_project"):
+    for flag in ("incremental_equals_full", "peer_matches_project", "polars_peer_matches_project"):
         summary[flag] = all(r.get(flag) is True for r in rounds) if rounds else None
     summary["rounds"] = len(rounds)
     return summary
@@ -241,12 +247,17 @@ TABLE_ROWS = (
     ("peer / project (full dbt build)", "peer_over_project", "ratio"),
     ("project SQL for the peer's figures", "project_sql_peer_figures_s", "s"),
     ("peer / project (same figures, SQL)", "peer_over_project_sql_same_figures", "ratio"),
+    ("polars peer", "polars_peer_s", "s"),
+    ("peak RSS of polars peer", "polars_peer_max_rss_bytes", "bytes"),
+    ("polars peer / project (same figures, SQL)", "polars_peer_over_project_sql_same_figures", "ratio"),
+    ("incremental build / polars peer", "incremental_over_polars_peer", "ratio"),
     ("dbt build, incremental (+1 day)", "incremental_build_s", "s"),
     ("dbt build --full-refresh, same data", "full_refresh_build_s", "s"),
     ("incremental / full", "incremental_over_full", "ratio"),
     ("fct_orders+fct_order_lines incr / full", "incremental_facts_over_full_facts", "ratio"),
     ("incremental equals full rebuild", "incremental_equals_full", "bool"),
     ("peer figures equal project's", "peer_matches_project", "bool"),
+    ("polars peer figures equal project's", "polars_peer_matches_project", "bool"),
 )
 
 
@@ -1023,6 +1034,10 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
     r.update(peer_s=peer["seconds"], peer_max_rss_bytes=peer_timed.max_rss_bytes, peer_kpis=peer["kpis"],
              project_kpis=project,
              peer_matches_project=peer_matches(peer, project))
+    log("polars peer")
+    polars_peer, polars_timed = run_worker("polars_peer", {"raw": str(base_raw)}, env)
+    r.update(polars_peer_s=polars_peer["seconds"], polars_peer_max_rss_bytes=polars_timed.max_rss_bytes,
+             polars_peer_kpis=polars_peer["kpis"], polars_peer_matches_project=peer_matches(polars_peer, project))
     # 5. incremental build after one more day
     link_raw(dirs.appended, dirs.raw)
     log("incremental dbt build (+1 day)")
@@ -1105,7 +1120,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-WORKERS = {"floor": floor_worker, "compiled": compiled_sql_worker, "peer": peer_worker}
+WORKERS = {"floor": floor_worker, "compiled": compiled_sql_worker, "peer": peer_worker,
+           "polars_peer": polars_peer_worker}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
