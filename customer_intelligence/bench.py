@@ -61,6 +61,9 @@ GNU_TIME = Path("/usr/bin/time")
 RSS_MARKER = "ciq-bench-max-rss-kb:"
 RESULT_MARKER = "ciq-bench-result:"
 FACT_TABLES = ("fct_orders", "fct_order_lines")
+#: Build stages of :func:`stage_breakdown`, in DAG order.
+STAGES = ("seeds", "base_staging", "order_facts", "intermediate", "sql_marts", "history", "python_models",
+          "data_tests", "unit_tests")
 # the marts holding what the pandas peer computes: KPIs, frequency bands, per-customer RFM
 PEER_EQUIVALENT_MODELS = ("kpi_overview", "agg_customers_by_frequency_band", "dim_customer_360")
 
@@ -209,7 +212,7 @@ def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
                "peer_max_rss_bytes", "incremental_build_s", "incremental_max_rss_bytes", "full_refresh_build_s",
                "incremental_facts_s", "full_refresh_facts_s", "full_build_unit_tests_s",
                "full_build_python_models_s", "project_sql_peer_figures_s", "polars_peer_s",
-               "polars_peer_max_rss_bytes")
+               "polars_peer_max_rss_bytes", *(f"incremental_{stage}_s" for stage in STAGES))
     summary: dict[str, Any] = {name: median(r.get(name) for r in rounds) for name in figures}
     per_round = {
         "build_over_floor": ("full_build_s", "floor_s"),
@@ -253,6 +256,7 @@ TABLE_ROWS = (
     ("incremental build / polars peer", "incremental_over_polars_peer", "ratio"),
     ("dbt build, incremental (+1 day)", "incremental_build_s", "s"),
     ("dbt build --full-refresh, same data", "full_refresh_build_s", "s"),
+    *((f"  incremental: {stage.replace('_', ' ')} (node time)", f"incremental_{stage}_s", "s") for stage in STAGES),
     ("incremental / full", "incremental_over_full", "ratio"),
     ("fct_orders+fct_order_lines incr / full", "incremental_facts_over_full_facts", "ratio"),
     ("incremental equals full rebuild", "incremental_equals_full", "bool"),
@@ -990,6 +994,34 @@ def build_breakdown(nodes: list[NodeTime], manifest: dict[str, Any]) -> dict[str
             "full_build_python_models_s": sum(n.seconds for n in nodes if n.unique_id in python_models)}
 
 
+def node_stage(node: NodeTime, manifest_node: dict[str, Any] | None) -> str:
+    """The stage of one node: by resource type, then by the model's folder (history = marts/history)."""
+    if node.resource_type in ("seed", "unit_test"):
+        return {"seed": "seeds", "unit_test": "unit_tests"}[node.resource_type]
+    if node.resource_type == "test":
+        return "data_tests"
+    path = (manifest_node or {}).get("original_file_path", "")
+    if (manifest_node or {}).get("language") == "python":
+        return "python_models"
+    if node.name in FACT_TABLES:
+        return "order_facts"
+    if path.startswith("models/staging/"):
+        return "base_staging"
+    if path.startswith("models/intermediate/"):
+        return "intermediate"
+    if path.startswith("models/marts/history/"):
+        return "history"
+    return "sql_marts"
+
+
+def stage_breakdown(nodes: list[NodeTime], manifest: dict[str, Any], prefix: str) -> dict[str, float]:
+    """Node-time sums of a build by stage (:data:`STAGES`), keyed ``<prefix>_<stage>_s``."""
+    totals = dict.fromkeys(STAGES, 0.0)
+    for node in nodes:
+        totals[node_stage(node, manifest["nodes"].get(node.unique_id))] += node.seconds
+    return {f"{prefix}_{stage}_s": round(seconds, 3) for stage, seconds in totals.items()}
+
+
 def facts_seconds(nodes: list[NodeTime]) -> float:
     """Time spent building the two incremental order facts in a build."""
     return sum(n.seconds for n in nodes if n.resource_type == "model" and n.name in FACT_TABLES)
@@ -1043,7 +1075,8 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
     log("incremental dbt build (+1 day)")
     timed, inc_nodes = dbt_build(dirs)
     r.update(incremental_build_s=timed.seconds, incremental_max_rss_bytes=timed.max_rss_bytes,
-             incremental_facts_s=facts_seconds(inc_nodes))
+             incremental_facts_s=facts_seconds(inc_nodes),
+             **stage_breakdown(inc_nodes, json.loads((dirs.target / "manifest.json").read_text()), "incremental"))
     shutil.rmtree(dirs.incremental_copy.parent, ignore_errors=True)
     dirs.incremental_copy.parent.mkdir(parents=True)
     shutil.copyfile(dirs.warehouse, dirs.incremental_copy)

@@ -218,3 +218,27 @@ def test_rss_timeline_survives_a_child_that_exits_unwaited():
     proc.wait()
     timeline.stop()
     assert timeline.peak_bytes > 0
+
+
+def test_stage_breakdown_sums_node_time_by_stage():
+    def node(uid: str, name: str, kind: str, seconds: float):
+        return bench.NodeTime(uid, name, kind, seconds, "success")
+
+    manifest = {"nodes": {
+        "model.p.base_raw__orders": {"original_file_path": "models/staging/raw/base/base_raw__orders.sql"},
+        "model.p.fct_orders": {"original_file_path": "models/marts/core/fct_orders.sql"},
+        "model.p.int_x": {"original_file_path": "models/intermediate/int_x.sql"},
+        "model.p.kpi": {"original_file_path": "models/marts/customers/kpi.sql"},
+        "model.p.hist": {"original_file_path": "models/marts/history/hist.sql"},
+        "model.p.ml": {"original_file_path": "models/marts/ml/ml.py", "language": "python"},
+    }}
+    nodes = [node("model.p.base_raw__orders", "base_raw__orders", "model", 2.0),
+             node("model.p.fct_orders", "fct_orders", "model", 1.5), node("model.p.int_x", "int_x", "model", 0.5),
+             node("model.p.kpi", "kpi", "model", 0.25), node("model.p.hist", "hist", "model", 0.75),
+             node("model.p.ml", "ml", "model", 4.0), node("test.p.t1", "t1", "test", 0.1),
+             node("test.p.t2", "t2", "test", 0.2), node("unit_test.p.u", "u", "unit_test", 1.0),
+             node("seed.p.s", "s", "seed", 0.3)]
+    assert bench.stage_breakdown(nodes, manifest, "incremental") == {
+        "incremental_seeds_s": 0.3, "incremental_base_staging_s": 2.0, "incremental_order_facts_s": 1.5,
+        "incremental_intermediate_s": 0.5, "incremental_sql_marts_s": 0.25, "incremental_history_s": 0.75,
+        "incremental_python_models_s": 4.0, "incremental_data_tests_s": 0.3, "incremental_unit_tests_s": 1.0}
