@@ -768,8 +768,13 @@ def order_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (CATEGORIES.index(f.category), -round(f.importance, 12), f.key, f.sentence))
 
 
+#: Frames of the history marts: absent from older warehouses and hand-made frame sets (then no finding).
+OPTIONAL_FRAMES = ("segment_migrations", "alert_precision")
+
+
 def all_findings(frames: dict[str, Any]) -> list[Finding]:
     """Every finding of :data:`FINDING_FUNCTIONS` on the frames, ordered by :func:`order_findings`."""
+    frames = {**{name: pd.DataFrame() for name in OPTIONAL_FRAMES}, **frames}
     return order_findings([f for function, names in FINDING_FUNCTIONS for f in function(*(frames[n] for n in names))])
 
 

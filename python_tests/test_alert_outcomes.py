@@ -40,3 +40,12 @@ def test_low_precision_is_a_weakness():
 def test_no_finding_while_every_alert_is_pending():
     assert alert_precision_finding(frame([("All", "All", 3, 0, 0, None)])) == []
     assert alert_precision_finding(frame([])) == []
+
+
+def test_a_frame_set_without_the_history_marts_gives_no_history_finding():
+    """Older warehouses and hand-made frame sets have no history marts: the other findings still come."""
+    from customer_intelligence import insights
+
+    assert insights.segment_downgrade_finding(pd.DataFrame()) == []
+    assert insights.alert_precision_finding(pd.DataFrame()) == []
+    assert set(insights.OPTIONAL_FRAMES) == {"segment_migrations", "alert_precision"}

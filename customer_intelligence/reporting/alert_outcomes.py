@@ -30,6 +30,8 @@ def load_alert_precision(con: Any) -> pd.DataFrame:
 
 def overall_alert_precision(precision: pd.DataFrame) -> dict[str, Any] | None:
     """The 'All' x 'All' row as plain figures, with the worst-judged segment; None when nothing is judged."""
+    if precision.empty:
+        return None
     overall = precision[(precision["segment"] == "All") & (precision["high_value_basis"] == "All")]
     if overall.empty or int(overall["judged_alerts"].iloc[0]) == 0:
         return None
