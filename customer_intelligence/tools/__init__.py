@@ -1,0 +1,1 @@
+"""Tooling: data generators, the benchmark, the ML bench and the browser driver; not imported by the models."""
