@@ -218,3 +218,17 @@ def test_rss_timeline_survives_a_child_that_exits_unwaited():
     proc.wait()
     timeline.stop()
     assert timeline.peak_bytes > 0
+
+
+def test_write_report_commits_a_summary_and_gzips_every_node_timing(tmp_path):
+    import gzip
+    import json
+
+    nodes = [{"name": f"m{i}", "seconds": float(i)} for i in range(3)]
+    report = {"started_at": "t", "scales": [{"orders": 10, "slowest_models": nodes[:1], "node_times": nodes}]}
+    out = bench.write_report(report, tmp_path / "results", "bench_x")
+    summary = json.loads(out.read_text())
+    assert out.name == "bench_x.json"
+    assert summary["scales"] == [{"orders": 10, "slowest_models": nodes[:1]}]
+    with gzip.open(tmp_path / "results" / "bench_x.full.json.gz", "rt") as full:
+        assert json.load(full) == report
