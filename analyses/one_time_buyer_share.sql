@@ -18,7 +18,7 @@ final as (
         net_revenue,
         revenue_share,
         revenue_per_customer,
-        frequency_band = '1 order' as is_one_time
+        min_orders = 1 and max_orders = 1 as is_one_time
     from bands
 
 )

@@ -25,7 +25,8 @@ to each other on a possibly noisy machine:
 
 Ratios: build / floor and build / compiled SQL (1 vs 2 and 3), peer / project (4 vs 1) and
 incremental / full (5 vs 6). With several rounds the median of each figure and ratio is reported.
-The table is printed and written as JSON to ``<results-dir>/bench_<timestamp>.json``.
+The table is printed and written as JSON to ``<results-dir>/bench_<timestamp>.json`` (the summary, without
+per-node timings; those go to ``bench_<timestamp>.full.json.gz``, git-ignored).
 
 DuckDB settings come from the same environment variables as the dbt profile
 (``CIQ_DUCKDB_THREADS``, ``CIQ_DUCKDB_MEMORY_LIMIT``, ``CIQ_DUCKDB_TEMP_DIR``) and are used by the
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gzip
 import json
 import os
 import platform
@@ -1182,10 +1184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = {"started_at": started.isoformat(timespec="seconds"),
               "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "machine": machine_info(), "duckdb_settings": settings, "scales": results}
-    results_dir = Path(args.results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    out = results_dir / f"bench_{started:%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    out = write_report(report, Path(args.results_dir), f"bench_{started:%Y%m%dT%H%M%SZ}")
     machine = report["machine"]
     print(f"\nMachine: {machine.get('cpus')} CPUs, {machine.get('memory_gib')} GiB, {machine.get('platform')}; "
           f"DuckDB {machine.get('duckdb')}, dbt-core {machine.get('dbt_core')}; {started:%Y-%m-%d}")
@@ -1195,6 +1194,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n" + format_slowest(scale))
     print(f"\nJSON: {out}")
     return 0
+
+
+def summary_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without each scale's per-node timings (``node_times``; ``slowest_models`` stays)."""
+    return {**report, "scales": [{k: v for k, v in scale.items() if k != "node_times"}
+                                 for scale in report["scales"]]}
+
+
+def write_report(report: dict[str, Any], results_dir: Path, stem: str) -> Path:
+    """Write ``<stem>.json`` (the summary, committed) and ``<stem>.full.json.gz`` (every node's timings,
+    git-ignored) under ``results_dir``; return the summary's path."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    out = results_dir / f"{stem}.json"
+    out.write_text(json.dumps(summary_report(report), indent=2, default=str) + "\n")
+    with gzip.open(results_dir / f"{stem}.full.json.gz", "wt") as full:
+        json.dump(report, full, default=str)
+    return out
 
 
 if __name__ == "__main__":

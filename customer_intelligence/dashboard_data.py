@@ -38,14 +38,6 @@ SEGMENT_COLUMNS: dict[str, str] = {
     "customer_status": "Activity status",
 }
 
-FREQUENCY_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("1 order", 1, 1),
-    ("2-3 orders", 2, 3),
-    ("4-5 orders", 4, 5),
-    ("6+ orders", 6, None),
-)
-
-
 @dataclass(frozen=True)
 class Filters:
     """The dashboard's shared filters. ``None`` dates and empty tuples mean no restriction."""
@@ -109,9 +101,14 @@ def _params(filters: Filters) -> dict:
 
 # The filtered selection every query starts from: customers (purchasers matching membership and country),
 # their completed orders in the period, and one row per customer counted, with their period figures.
+# The rules come from the marts, where they are defined once: the repeat-customer threshold
+# (kpi_overview.repeat_customer_min_orders) and the frequency bands' bounds (agg_customers_by_frequency_band).
 _SELECTION = """
     as_of as (
-        select as_of_date from marts.kpi_overview
+        select as_of_date, repeat_customer_min_orders from marts.kpi_overview
+    ),
+    frequency_bands as (
+        select frequency_band, min_orders, max_orders from marts.agg_customers_by_frequency_band
     ),
     customers as (
         select customer_360.*
@@ -138,12 +135,8 @@ _SELECTION = """
             customers.*,
             totals.period_orders,
             totals.period_revenue,
-            case
-                when totals.period_orders >= 6 then '6+ orders'
-                when totals.period_orders >= 4 then '4-5 orders'
-                when totals.period_orders >= 2 then '2-3 orders'
-                else '1 order'
-            end as period_frequency_band
+            totals.period_orders >= (select repeat_customer_min_orders from as_of) as is_period_repeat,
+            frequency_bands.frequency_band as period_frequency_band
         from (
             select customer_id, count(*) as period_orders, sum(net_revenue) as period_revenue
             from period_orders
@@ -151,6 +144,9 @@ _SELECTION = """
         ) as totals
         inner join customers
             on totals.customer_id = customers.customer_id
+        left join frequency_bands
+            on totals.period_orders >= frequency_bands.min_orders
+            and (frequency_bands.max_orders is null or totals.period_orders <= frequency_bands.max_orders)
     )
 """
 
@@ -181,7 +177,7 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
                 count(*) as customers,
                 coalesce(sum(period_orders), 0) as orders,
                 coalesce(sum(period_revenue), 0) as revenue,
-                count(case when period_orders >= 2 then 1 end) as repeat_customers,
+                count(case when is_period_repeat then 1 end) as repeat_customers,
                 count(case when membership = 'Prime' then 1 end) as prime_customers,
                 count(case when membership in ('Prime', 'Non-Prime') then 1 end) as known_membership,
                 count(case when customer_status = 'At Risk' then 1 end) as at_risk_customers,
@@ -244,7 +240,7 @@ def _by_segment_body(segment: str) -> str:
                 count(*) as customers,
                 sum(period_orders) as orders,
                 sum(period_revenue) as revenue,
-                sum(case when period_orders >= 2 then 1 else 0 end) as repeat_customers
+                sum(case when is_period_repeat then 1 else 0 end) as repeat_customers
             from period_customers
             group by 1
         ),
@@ -273,11 +269,11 @@ def by_segment(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str) -
 
 
 def frequency_bands(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """Order-frequency bands 1 / 2-3 / 4-5 / 6+ (completed orders in the period): customers, share, revenue.
-    Every band is listed, empty ones with 0."""
-    bands = pd.DataFrame(
-        [(label, order + 1) for order, (label, _, _) in enumerate(FREQUENCY_BANDS)], columns=["segment", "sort_order"]
-    )
+    """Order-frequency bands (those of agg_customers_by_frequency_band, by completed orders in the period):
+    customers, share, revenue. Every band is listed, empty ones with 0."""
+    bands = con.execute(
+        "select frequency_band as segment, sort_order from marts.agg_customers_by_frequency_band order by sort_order"
+    ).df()
     counted = _query(con, filters, _by_segment_body("period_frequency_band"))
     merged = bands.merge(counted, on="segment", how="left")
     for column in ("customers", "orders", "revenue", "repeat_customers", "customer_share", "revenue_share"):
@@ -297,7 +293,7 @@ def segment_country_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, seg
                 count(*) as customers,
                 sum(period_revenue) as revenue,
                 sum(period_revenue) / nullif(sum(period_orders), 0) as average_order_value,
-                avg(case when period_orders >= 2 then 1.0 else 0.0 end) as repeat_purchase_rate
+                avg(case when is_period_repeat then 1.0 else 0.0 end) as repeat_purchase_rate
             from period_customers
             group by 1, 2
         )

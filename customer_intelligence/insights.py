@@ -476,8 +476,9 @@ def loyalty_findings(tiers: pd.DataFrame) -> list[Finding]:
 
 
 def one_time_buyer_finding(bands: pd.DataFrame) -> list[Finding]:
-    """One-time buyers' share of customers and revenue (agg_customers_by_frequency_band)."""
-    one = bands[bands["frequency_band"] == "1 order"]
+    """One-time buyers' share of customers and revenue: the band of exactly one order
+    (agg_customers_by_frequency_band; its bounds come from seed frequency_bands)."""
+    one = bands[(bands["min_orders"] == 1) & (bands["max_orders"] == 1)]
     if one.empty or one["customers"].iloc[0] == 0:
         return []
     row = one.iloc[0]

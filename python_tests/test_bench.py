@@ -242,3 +242,17 @@ def test_stage_breakdown_sums_node_time_by_stage():
         "incremental_seeds_s": 0.3, "incremental_base_staging_s": 2.0, "incremental_order_facts_s": 1.5,
         "incremental_intermediate_s": 0.5, "incremental_sql_marts_s": 0.25, "incremental_history_s": 0.75,
         "incremental_python_models_s": 4.0, "incremental_data_tests_s": 0.3, "incremental_unit_tests_s": 1.0}
+
+
+def test_write_report_commits_a_summary_and_gzips_every_node_timing(tmp_path):
+    import gzip
+    import json
+
+    nodes = [{"name": f"m{i}", "seconds": float(i)} for i in range(3)]
+    report = {"started_at": "t", "scales": [{"orders": 10, "slowest_models": nodes[:1], "node_times": nodes}]}
+    out = bench.write_report(report, tmp_path / "results", "bench_x")
+    summary = json.loads(out.read_text())
+    assert out.name == "bench_x.json"
+    assert summary["scales"] == [{"orders": 10, "slowest_models": nodes[:1]}]
+    with gzip.open(tmp_path / "results" / "bench_x.full.json.gz", "rt") as full:
+        assert json.load(full) == report

@@ -26,7 +26,13 @@ def con():
     con.execute("create schema marts")
     con.execute("""
         create table marts.kpi_overview as
-        select date '2024-03-01' as as_of_date, 30::bigint as active_window_days, 0.4 as repeat_rate_target
+        select date '2024-03-01' as as_of_date, 30::bigint as active_window_days, 0.4 as repeat_rate_target,
+            2::bigint as repeat_customer_min_orders
+    """)
+    con.execute("""
+        create table marts.agg_customers_by_frequency_band as select * from (values
+            ('1 order', 1, 1, 1), ('2-3 orders', 2, 2, 3), ('4-5 orders', 3, 4, 5), ('6+ orders', 4, 6, null)
+        ) as t(frequency_band, sort_order, min_orders, max_orders)
     """)
     con.execute("""
         create table marts.dim_customer_360 as select * from (values

@@ -179,6 +179,7 @@ def test_loyalty_findings():
 
 def test_one_time_buyers_and_repeat_rate():
     bands = groups([("1 order", 1, 25, 10.0), ("2-3 orders", 2, 75, 90.0)], "frequency_band")
+    bands["min_orders"], bands["max_orders"] = [1, 2], [1, 3]
     (one_time,) = one_time_buyer_finding(bands)
     assert one_time.sentence == "25.0% of customers (25) bought only once; they brought 10.0% of revenue."
     kpis = pd.Series({"repeat_purchase_rate": 0.35, "repeat_rate_target": 0.4, "repeat_customers": 35,
@@ -443,7 +444,9 @@ def test_orders_only_data_gives_a_report_without_demographic_findings():
         "ml_segments": pd.DataFrame([("New", 3, 300.0)], columns=["segment", "customers", "net_revenue"]),
         "loyalty_tiers": groups([("VIP", 1, 0, 0.0), ("Loyal", 2, 0, 0.0), ("Periodic", 3, 2, 250.0),
                                  ("One-time", 4, 1, 50.0)], "loyalty_tier"),
-        "frequency_bands": groups([("1 order", 1, 1, 50.0), ("2-3 orders", 2, 2, 250.0)], "frequency_band"),
+        "frequency_bands": groups([("1 order", 1, 1, 50.0), ("2-3 orders", 2, 2, 250.0)], "frequency_band").assign(
+            min_orders=[1, 2], max_orders=[1, 3]
+        ),
         "memberships": groups([("Prime", 1, 0, 0.0), ("Non-Prime", 2, 0, 0.0), ("Unknown", 3, 3, 300.0)],
                               "membership"),
         "quadrants": groups([("Unknown Income", 5, 3, 300.0)], "spending_quadrant").assign(

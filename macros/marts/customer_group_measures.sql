@@ -10,7 +10,7 @@
     count(*) as customers,
     sum(completed_orders) as completed_orders,
     sum(net_revenue) as net_revenue,
-    sum(case when completed_orders >= 2 then 1 else 0 end) as repeat_customers
+    sum(case when {{ is_repeat_customer('completed_orders') }} then 1 else 0 end) as repeat_customers
 {%- endmacro %}
 
 {% macro customer_group_measures(alias, partition_by=none) -%}

@@ -7,8 +7,6 @@
 
 {% macro default__type_double() -%}double{%- endmacro %}
 
-{% macro postgres__type_double() -%}double precision{%- endmacro %}
-
 {#- ISO day of week: Monday = 1 ... Sunday = 7. -#}
 {% macro iso_day_of_week(column) -%}
     {{ return(adapter.dispatch('iso_day_of_week', 'customer_intelligence')(column)) }}

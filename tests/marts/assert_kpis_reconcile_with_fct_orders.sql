@@ -22,7 +22,7 @@ expected as (
 
     select
         (select count(*) from per_customer where completed_orders > 0) as total_customers,
-        (select count(*) from per_customer where completed_orders >= 2) as repeat_customers,
+        (select count(*) from per_customer where {{ is_repeat_customer('completed_orders') }}) as repeat_customers,
         (select count(*) from orders where is_completed) as total_orders,
         (select count(*) from orders) as orders_placed,
         (select coalesce(sum(net_revenue), 0) from orders) as net_revenue

@@ -55,6 +55,12 @@ rfm_segments as (
 
 ),
 
+frequency_bands as (
+
+    select frequency_band, min_orders, max_orders from {{ ref('frequency_bands') }}
+
+),
+
 known_customers as (
 
     select
@@ -87,6 +93,7 @@ joined as (
         scores.spending_score,
         rfm_segments.rfm_segment,
         preferred_categories.preferred_category,
+        frequency_bands.frequency_band as matched_frequency_band,
         thresholds.income_threshold,
         thresholds.spending_score_threshold
     from known_customers
@@ -98,6 +105,8 @@ joined as (
             and scores.frequency_score = rfm_segments.f_score
     left join preferred_categories
         on known_customers.customer_id = preferred_categories.customer_id
+    left join frequency_bands
+        on {{ frequency_band_matches('known_customers.completed_orders', 'frequency_bands') }}
     cross join thresholds
 
 ),
@@ -106,36 +115,18 @@ labelled as (
 
     select
         *,
+        case when is_purchaser then matched_frequency_band else 'No Purchase' end as frequency_band,
         case
             when not is_purchaser then 'No Purchase'
-            when completed_orders = 1 then '1 order'
-            when completed_orders <= 3 then '2-3 orders'
-            when completed_orders <= 5 then '4-5 orders'
-            else '6+ orders'
-        end as frequency_band,
-        case
-            when not is_purchaser then 'No Purchase'
-            when annual_income is null then 'Unknown Income'
-            when annual_income >= income_threshold and spending_score >= spending_score_threshold then 'VIPs'
-            when annual_income >= income_threshold then 'Underperformers'
-            when spending_score >= spending_score_threshold then 'Potential Growers'
-            else 'At Risk'
+            else {{ spending_quadrant('annual_income', 'spending_score', 'income_threshold', 'spending_score_threshold') }}
         end as spending_quadrant,
         case
             when not is_purchaser then 'No Purchase'
-            when
-                completed_orders >= {{ integer_var('loyalty_vip_min_orders', 1) }}
-                and spending_score >= {{ integer_var('loyalty_vip_min_spending_score', 1, 100) }}
-                then 'VIP'
-            when completed_orders >= {{ integer_var('loyalty_loyal_min_orders', 2) }} then 'Loyal'
-            when completed_orders >= 2 then 'Periodic'
-            else 'One-time'
+            else {{ loyalty_tier('completed_orders', 'spending_score') }}
         end as loyalty_tier,
         case
             when not is_purchaser then 'No Purchase'
-            when recency_days <= {{ inactivity_days('at_risk') }} then 'Active'
-            when recency_days <= {{ inactivity_days('churn') }} then 'At Risk'
-            else 'Churned'
+            else {{ customer_status('recency_days') }}
         end as customer_status
     from joined
 
@@ -170,6 +161,7 @@ final as (
         cast(tenure_days as {{ dbt.type_bigint() }}) as tenure_days,
         cast(recency_days as {{ dbt.type_bigint() }}) as recency_days,
         cast(frequency_band as {{ dbt.type_string() }}) as frequency_band,
+        {{ is_repeat_customer('completed_orders') }} as is_repeat_customer,
         cast(recency_score as {{ dbt.type_bigint() }}) as recency_score,
         cast(frequency_score as {{ dbt.type_bigint() }}) as frequency_score,
         cast(monetary_score as {{ dbt.type_bigint() }}) as monetary_score,

@@ -26,7 +26,7 @@ totals as (
         sum(orders_placed) as orders_placed,
         sum(completed_orders) as total_orders,
         sum(net_revenue) as net_revenue,
-        sum(case when completed_orders >= 2 then 1 else 0 end) as repeat_customers,
+        sum(case when {{ is_repeat_customer('completed_orders') }} then 1 else 0 end) as repeat_customers,
         sum(case when is_purchaser and membership = 'Prime' then 1 else 0 end) as prime_customers,
         sum(case when is_purchaser and membership in ('Prime', 'Non-Prime') then 1 else 0 end)
             as customers_with_known_membership,
@@ -54,6 +54,7 @@ final as (
         cast(cast(repeat_customers as {{ type_double() }}) / nullif(total_customers, 0) as {{ type_double() }})
             as repeat_purchase_rate,
         {{ share_var('repeat_rate_target') }} as repeat_rate_target,
+        cast({{ repeat_customer_min_orders() }} as {{ dbt.type_bigint() }}) as repeat_customer_min_orders,
         cast(coalesce(prime_customers, 0) as {{ dbt.type_bigint() }}) as prime_customers,
         cast(
             cast(prime_customers as {{ type_double() }}) / nullif(customers_with_known_membership, 0)
