@@ -108,6 +108,7 @@ from customer_intelligence.features import (
     features_from_arrays,
     prepare_orders,
     resolve_as_of,
+    sample_index,
     signup_days_for,
     window_counts,
 )
@@ -298,14 +299,6 @@ def _make_model(method: str, random_state: int):
     raise ValueError(f"unknown churn method {method!r}")
 
 
-def _sample_rows(n: int, size: int, random_state: int) -> np.ndarray:
-    """Sorted seeded sample of ``size`` row positions out of ``n`` (all when ``n <= size``)."""
-    if n <= size:
-        return np.arange(n)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n, size=size, replace=False))
-
-
 def _fit(frame: pd.DataFrame, y: np.ndarray, method: str, random_state: int):
     X = _model_matrix(frame, method)
     # one OpenMP thread: deterministic, and immune to the heavy slowdown of spinning OpenMP threads on a
@@ -342,7 +335,7 @@ def _window(
     y = churn_labels(prep, codes, cutoff, horizon)
     n = len(y)
     if sample_size is not None and n > sample_size:
-        idx = _sample_rows(n, sample_size, random_state)
+        idx = sample_index(n, sample_size, random_state)
         frame, y = frame.iloc[idx].reset_index(drop=True), y[idx]
     return _Window(frame, y, [cutoff], n)
 

@@ -76,6 +76,7 @@ __all__ = [
     "customer_features",
     "features_from_arrays",
     "model_matrix",
+    "sample_index",
     "prepare_orders",
     "resolve_as_of",
     "signup_days_for",
@@ -122,6 +123,18 @@ LOG_FEATURES: frozenset[str] = frozenset(
 
 DATE_DTYPE = "datetime64[us]"
 _EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def sample_index(n: int, size: int, random_state: int) -> np.ndarray:
+    """Sorted seeded sample of ``size`` row positions out of ``n`` (all rows when ``n <= size``).
+
+    The one sampling rule of the ML models (k-means fit and silhouette, churn training and
+    validation caps, BG/NBD fits): same ``(n, size, random_state)``, same rows.
+    """
+    if n <= size:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, size=size, replace=False))
 
 
 # --------------------------------------------------------------------------------------------------

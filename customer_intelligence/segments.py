@@ -90,6 +90,7 @@ from customer_intelligence.features import (
     SEGMENT_FEATURES,
     customer_features,
     model_matrix,
+    sample_index,
 )
 
 __all__ = [
@@ -126,14 +127,6 @@ NAME_RULES: dict[str, dict[str, float]] = {
 DEFAULT_K_RANGE: tuple[int, ...] = (5, 6, 7, 8)
 
 
-def _sample_index(n: int, size: int, random_state: int) -> np.ndarray:
-    """Sorted seeded sample of row positions (all rows when ``n <= size``)."""
-    if n <= size:
-        return np.arange(n)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n, size=size, replace=False))
-
-
 def choose_k(
     X: np.ndarray,
     k_range: Iterable[int] = DEFAULT_K_RANGE,
@@ -147,7 +140,7 @@ def choose_k(
     scores it with ``silhouette_score`` on the same sample. Candidates with ``k >= n_sample`` are
     skipped. Returns the best ``k`` (ties: smaller ``k``) and the score per ``k``.
     """
-    idx = _sample_index(len(X), sample_size, random_state)
+    idx = sample_index(len(X), sample_size, random_state)
     Xs = X[idx]
     n_distinct = len(np.unique(Xs, axis=0)) if len(Xs) <= 50_000 else len(Xs)
     scores: dict[int, float] = {}
@@ -177,7 +170,7 @@ def fit_segments(
     Returns the fitted model, the label of every row (k-means' own arbitrary numbering) and the
     Euclidean distance of every row to its centre.
     """
-    idx = _sample_index(len(X), fit_sample_size, random_state)
+    idx = sample_index(len(X), fit_sample_size, random_state)
     # single-threaded native code: deterministic and not slowed down by spinning threads on a busy host
     with threadpool_limits(limits=1):
         model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(X[idx])
@@ -215,9 +208,7 @@ def name_scores(centroids_z: pd.DataFrame, rules: dict[str, dict[str, float]] | 
     return pd.DataFrame(out, index=centroids_z.index)
 
 
-def name_clusters(
-    centroids_z: pd.DataFrame, rules: dict[str, dict[str, float]] | None = None
-) -> list[str]:
+def name_clusters(centroids_z: pd.DataFrame, rules: dict[str, dict[str, float]] | None = None) -> list[str]:
     """Business names for clusters from their standardised centroids (one row per cluster).
 
     Unique names: the first ``min(k, 5)`` are matched one-to-one by maximum total score; any extra
@@ -369,7 +360,7 @@ def assign_segments(
         cent[c] = v
     cent = cent[list(feature_columns)]
 
-    sidx = _sample_index(len(X), silhouette_sample_size, random_state)
+    sidx = sample_index(len(X), silhouette_sample_size, random_state)
     sil = (
         float(silhouette_score(X[sidx], cluster_id[sidx]))
         if 1 < len(np.unique(cluster_id[sidx])) < len(sidx)
@@ -420,4 +411,78 @@ def segment_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Entry point for the dbt model: ``(customer_segments, segment_profiles)`` at ``as_of``."""
     feats = customer_features(orders, as_of, customer_categories, customers)
-    return assign_segments(feats, k=k, random_state=random_state)
+    return segments_from_features(feats, k=k, random_state=random_state)
+
+
+#: Below this many customers with a completed order, k-means is not meaningful: rules segment them.
+MIN_KMEANS_CUSTOMERS = 50
+
+
+def rule_segment(features: pd.DataFrame) -> pd.Series:
+    """The fallback segment of each customer when there are too few customers for k-means.
+
+    In order: New (first order within 180 days), At-Risk / Dormant (no order for 180 days),
+    Discount-Driven (discount above 25 % of gross), High-Value Active (revenue in the top quarter),
+    else Loyal Regulars.
+    """
+    high_value = features["net_revenue"] >= features["net_revenue"].quantile(0.75)
+    choices = [
+        (features["tenure_days"] < 180, "New"),
+        (features["recency_days"] >= 180, "At-Risk / Dormant"),
+        (features["discount_share"] > 0.25, "Discount-Driven"),
+        (high_value, "High-Value Active"),
+    ]
+    segment = pd.Series("Loyal Regulars", index=features.index, dtype="str")
+    for condition, name in reversed(choices):
+        segment = segment.where(~condition, name)
+    return segment
+
+
+def rule_segment_tables(features: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Segment tables with the same columns as k-means', from :func:`rule_segment` (distance 0, k = segments)."""
+    features = features.sort_values("customer_id").reset_index(drop=True)
+    segment = rule_segment(features)
+    cluster_of = {name: i for i, name in enumerate(SEGMENT_NAMES)}
+    assignments = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].astype("str"),
+            "cluster_id": segment.map(cluster_of).astype("int64"),
+            "segment_name": segment,
+            "segment": segment,
+            "distance_to_centroid": 0.0,
+        }
+    )
+    grouped = features.assign(segment=segment).groupby("segment", sort=False)
+    profiles = grouped.size().rename("customers").to_frame()
+    profiles["customer_share"] = profiles["customers"] / max(len(features), 1)
+    profiles["net_revenue"] = grouped["net_revenue"].sum()
+    total = float(features["net_revenue"].sum())
+    profiles["revenue_share"] = profiles["net_revenue"] / total if total else 0.0
+    means = grouped[list(SEGMENT_FEATURES)].mean()
+    for prefix in ("centroid", "mean"):
+        for column in SEGMENT_FEATURES:
+            profiles[f"{prefix}_{column}"] = means[column]
+    profiles = profiles.reset_index()
+    profiles.insert(0, "cluster_id", profiles["segment"].map(cluster_of))
+    profiles.insert(1, "segment_name", profiles["segment"])
+    profiles["k"] = len(profiles)
+    profiles["silhouette"] = float("nan")
+    profiles = profiles.astype({"cluster_id": "int64", "customers": "int64", "k": "int64"})
+    columns = ["cluster_id", "segment_name", "segment", "customers", "customer_share", "net_revenue", "revenue_share"]
+    rest = [c for c in profiles.columns if c not in columns]
+    return assignments, profiles[columns + rest].sort_values("cluster_id").reset_index(drop=True)
+
+
+def segments_from_features(
+    features: pd.DataFrame, k: int | None = None, random_state: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(customer_segments, segment_profiles)`` from a feature frame: k-means, or the rules of
+    :func:`rule_segment` below :data:`MIN_KMEANS_CUSTOMERS` customers (a ``WARNING`` says so)."""
+    if len(features) < MIN_KMEANS_CUSTOMERS:
+        log.warning(
+            "segments: %d customers with a completed order (< %d): k-means skipped, rule-based segments used",
+            len(features),
+            MIN_KMEANS_CUSTOMERS,
+        )
+        return rule_segment_tables(features)
+    return assign_segments(features, k=k, random_state=random_state)

@@ -48,6 +48,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
+from customer_intelligence.features import sample_index
+
 __all__ = [
     "BgNbdParams",
     "GammaGammaParams",
@@ -150,11 +152,13 @@ def bgnbd_expected_purchases(params: BgNbdParams, x, t_x, T, t: float) -> tuple[
 
 def _minimise(neg_ll, start: np.ndarray) -> tuple[np.ndarray, float, bool]:
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
-    res = minimize(neg_ll, start, method="L-BFGS-B", bounds=bounds)
-    # a Nelder-Mead polish from the L-BFGS-B optimum: robust where the gradient is numerically rough
-    res2 = minimize(neg_ll, res.x, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 4000})
+    res = minimize(neg_ll, start, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-12, "gtol": 1e-8})
+    if res.success:
+        return res.x, float(res.fun), True
+    # a Nelder-Mead polish where L-BFGS-B stopped early (its numerical gradient can be rough)
+    res2 = minimize(neg_ll, res.x, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 2000})
     best = res2 if res2.fun <= res.fun and np.all(np.abs(res2.x) <= LOG_BOUND) else res
-    return best.x, float(best.fun), bool(res.success or res2.success)
+    return best.x, float(best.fun), bool(res2.success)
 
 
 def _weighted(keys: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -248,3 +252,61 @@ def rfm_summary(code: np.ndarray, day: np.ndarray, net: np.ndarray, cutoff_day: 
             "first_day": first.to_numpy(dtype=np.int64),
         }
     )
+
+
+#: Customers a BG/NBD or Gamma-Gamma fit reads at most (a seeded sample; every customer is scored).
+FIT_SAMPLE_SIZE: int = 100_000
+#: Below this many customers a fit is not attempted (four parameters need a population to estimate).
+MIN_FIT_CUSTOMERS: int = 50
+#: Time unit of the fits: weeks (days / 7), the unit of the published CDNOW estimates.
+DAYS_PER_UNIT: float = 7.0
+
+
+def btyd_scores(
+    code: np.ndarray,
+    day: np.ndarray,
+    net: np.ndarray,
+    cutoff_day: int,
+    n_customers: int,
+    horizons_days: dict[str, float],
+    with_spend: bool = True,
+    sample_size: int = FIT_SAMPLE_SIZE,
+    random_state: int = 42,
+) -> tuple[pd.DataFrame, BgNbdParams | None, GammaGammaParams | None]:
+    """Fit BG/NBD (and Gamma-Gamma when ``with_spend``) on orders before ``cutoff_day`` and score everyone.
+
+    Returns one row per customer code with a purchase before the cutoff: the summary columns of
+    :func:`rfm_summary`, ``p_alive``, and per named horizon ``expected_<name>`` (purchases) and
+    ``p_none_<name>`` (no purchase); ``expected_spend`` (per purchase, NaN without spend). Time is
+    in weeks inside the fits (:data:`DAYS_PER_UNIT`). With fewer than :data:`MIN_FIT_CUSTOMERS`
+    customers, or no repeat purchase at all, the fit is not identifiable: the scores are NaN and the
+    parameters None.
+    """
+    s = rfm_summary(code, day, net, cutoff_day, n_customers)
+    x, t_x, T = s["x"].to_numpy(), s["t_x"].to_numpy() / DAYS_PER_UNIT, s["T"].to_numpy() / DAYS_PER_UNIT
+    out = s.copy()
+    if len(s) < MIN_FIT_CUSTOMERS or (x > 0).sum() == 0:
+        out["p_alive"] = np.nan
+        for name in horizons_days:
+            out[f"expected_{name}"] = np.nan
+            out[f"p_none_{name}"] = np.nan
+        out["expected_spend"] = np.nan
+        return out, None, None
+    idx = sample_index(len(s), sample_size, random_state)
+    params = fit_bgnbd(x[idx], t_x[idx], T[idx])
+    out["p_alive"] = bgnbd_p_alive(params, x, t_x, T)
+    for name, days in horizons_days.items():
+        out[f"expected_{name}"] = bgnbd_expected_purchases(params, x, t_x, T, days / DAYS_PER_UNIT)[0]
+        out[f"p_none_{name}"] = bgnbd_p_no_purchase(params, x, t_x, T, days / DAYS_PER_UNIT)
+    gg = None
+    zbar = s["zbar"].to_numpy()
+    if with_spend and ((x > 0) & (zbar > 0)).sum() >= 2:
+        gg = fit_gamma_gamma(x[idx], zbar[idx])
+        if gg.q > 1.0:
+            out["expected_spend"] = gamma_gamma_expected_spend(gg, x, zbar)
+        else:  # q <= 1: no finite population mean; the customer's own mean, else the overall mean
+            overall = float(np.nanmean(zbar))
+            out["expected_spend"] = np.where(np.isfinite(zbar), zbar, overall)
+    else:
+        out["expected_spend"] = np.nan
+    return out, params, gg
