@@ -692,7 +692,8 @@ def action_table(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFra
 
 
 def churn_model_metrics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The churn model's validation metrics (ml_churn_model_metrics), the scoring method first."""
+    """The churn candidates' metrics (ml_churn_model_metrics): held-back period first, the scoring method first."""
     return con.execute(
-        "select * from marts.ml_churn_model_metrics order by used_for_scoring desc, method"
+        "select * from marts.ml_churn_model_metrics"
+        " order by period = 'held_back' desc, used_for_scoring desc, method"
     ).df()
