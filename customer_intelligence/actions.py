@@ -45,18 +45,13 @@ import numpy as np
 import pandas as pd
 
 from customer_intelligence.features import DATE_DTYPE
-from customer_intelligence.segments import base_segment
+from customer_intelligence.ml.naming import catalog_actions
 
 __all__ = ["ACTIONS", "DEFAULT_ACTION", "action_table", "recommended_action"]
 
-#: Recommended action per base segment.
-ACTIONS: dict[str, str] = {
-    "High-Value Active": "Retention and loyalty programme: early access, VIP service",
-    "Loyal Regulars": "Cross-sell and upgrade to Prime / VIP tier",
-    "Discount-Driven": "Targeted value offers with margin guardrails; move from discounts to loyalty points",
-    "New": "Onboarding series and second-purchase incentive",
-    "At-Risk / Dormant": "Low-cost win-back campaign; deprioritise if low value",
-}
+#: Recommended action per segment name and per recency word of a descriptive name (seed segment_catalog,
+#: types ml_segment and ml_trait: the one place they are defined).
+ACTIONS: dict[str, str] = catalog_actions()
 DEFAULT_ACTION = "Review manually: no segment assigned"
 UNSEGMENTED = "Unsegmented"
 
@@ -77,9 +72,12 @@ OUTPUT_COLUMNS: list[str] = [
 ]
 
 
-def recommended_action(segment: str) -> str:
-    """The action for a (possibly suffixed) segment name; :data:`DEFAULT_ACTION` if unknown."""
-    return ACTIONS.get(base_segment(str(segment)), DEFAULT_ACTION)
+def recommended_action(segment: str, actions: dict[str, str] | None = None) -> str:
+    """The action of a segment: its own (a catalogued name), else that of its first word (the recency word
+    of a descriptive name such as "Lapsed mid-value"), else :data:`DEFAULT_ACTION`."""
+    actions = ACTIONS if actions is None else actions
+    name = str(segment)
+    return actions.get(name) or actions.get(name.split(" ", 1)[0]) or DEFAULT_ACTION
 
 
 def _align(base_ids: np.ndarray, other: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -111,8 +109,11 @@ def action_table(
     churn: pd.DataFrame,
     clv: pd.DataFrame,
     customer_facts: pd.DataFrame | None = None,
+    catalog: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rank customers by revenue at risk and attach the segment's recommended action.
+
+    ``catalog`` is the seed segment_catalog (as ``dbt.ref`` gives it); default: the seed CSV.
 
     See the module docstring for inputs, the ranking rule and the output columns.
     """
@@ -143,7 +144,7 @@ def action_table(
     if "segment" in df.columns:
         seg = df["segment"].astype("str").where(df["segment"].notna(), UNSEGMENTED)
     else:
-        seg = seg_name.map(base_segment)
+        seg = seg_name
     prob = df["churn_probability"].to_numpy(dtype=np.float64)
     value = df["predicted_clv_12m"].fillna(0.0).to_numpy(dtype=np.float64)
     risk = np.round(np.nan_to_num(prob) * value, 2)
@@ -163,7 +164,8 @@ def action_table(
             "revenue_at_risk": risk,
         }
     )
-    actions = {s: ACTIONS.get(s, DEFAULT_ACTION) for s in out["segment"].unique()}
+    known = ACTIONS if catalog is None else catalog_actions(catalog)
+    actions = {s: recommended_action(s, known) if s != UNSEGMENTED else DEFAULT_ACTION for s in out["segment"].unique()}
     out["recommended_action"] = pd.array(out["segment"].map(actions).to_numpy(), dtype="str")
     if pd.Index(out["customer_id"]).is_monotonic_increasing:
         # rows are already in id order: a stable sort on the risk alone breaks ties by id

@@ -75,6 +75,7 @@ from customer_intelligence.features import (
     OrderArrays,
     aggregate_period,
     day_to_timestamp,
+    has_amounts,
     prepare_orders,
     resolve_as_of,
     window_counts,
@@ -384,14 +385,6 @@ CLV_METRIC_COLUMNS: list[str] = [
     "selection_criterion",
     "note",
 ]
-
-
-def has_amounts(orders: pd.DataFrame) -> bool:
-    """Whether the orders carry money: a ``net_revenue`` (or ``gross_revenue``) column with a value."""
-    for col in ("net_revenue", "gross_revenue"):
-        if col in orders.columns:
-            return bool(orders[col].notna().any())
-    return False
 
 
 def clv_table(

@@ -22,7 +22,7 @@ import pandas as pd
 
 from customer_intelligence.churn import churn_tables
 from customer_intelligence.clv import clv_table
-from customer_intelligence.features import customer_features
+from customer_intelligence.features import customer_features, has_amounts
 from customer_intelligence.segments import segments_from_features
 
 log = logging.getLogger(__name__)
@@ -95,16 +95,24 @@ def memoised(
 
 
 def segments(
-    orders: pd.DataFrame, categories: pd.DataFrame, customers: pd.DataFrame, as_of, k: int | None, random_state: int
+    orders: pd.DataFrame,
+    categories: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of,
+    k: int | None,
+    random_state: int,
+    definitions: pd.DataFrame | None = None,
+    variables: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customer_segments, segment_profiles), computed once per input (features computed once); rules
     below :data:`~customer_intelligence.segments.MIN_KMEANS_CUSTOMERS`."""
 
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         features = customer_features(orders, as_of, categories, customers)
-        return segments_from_features(features, k=k, random_state=random_state)
+        return segments_from_features(features, k, random_state, has_amounts(orders), definitions, variables)
 
-    return memoised("segments", (str(as_of), k, random_state), orders, compute, categories, customers)
+    params = (str(as_of), k, random_state, tuple(sorted((variables or {}).items())))
+    return memoised("segments", params, orders, compute, categories, customers, definitions)
 
 
 def churn(
@@ -154,6 +162,9 @@ def prepare_inputs(
     churn_horizon_days: Any,
     ml_random_state: Any,
     categories: Any = None,
+    definitions: Any = None,
+    at_risk_inactivity_days: Any = None,
+    churn_inactivity_days: Any = None,
 ) -> dict[str, Any]:
     """The inputs of the ML models as pandas frames and validated options.
 
@@ -168,6 +179,15 @@ def prepare_inputs(
         "horizon_days": parse_int_option(churn_horizon_days, "churn_horizon_days", 7, 365),
         "random_state": parse_int_option(ml_random_state, "ml_random_state", 0, 2**31 - 1),
         "categories": None if categories is None else to_pandas(categories),
+        "definitions": None if definitions is None else to_pandas(definitions),
+        "variables": {
+            name: float(parse_int_option(value, name, 1, 3650))
+            for name, value in (
+                ("at_risk_inactivity_days", at_risk_inactivity_days),
+                ("churn_inactivity_days", churn_inactivity_days),
+            )
+            if value is not None
+        },
     }
     return inputs
 
@@ -185,7 +205,16 @@ def run(analysis: str, to_pandas: Callable[..., pd.DataFrame], **refs_and_option
         inputs = prepare_inputs(to_pandas, **refs_and_options)
         orders, customers, as_of = inputs["orders"], inputs["customers"], inputs["as_of"]
         if analysis == "segments":
-            return segments(orders, inputs["categories"], customers, as_of, inputs["k"], inputs["random_state"])
+            return segments(
+                orders,
+                inputs["categories"],
+                customers,
+                as_of,
+                inputs["k"],
+                inputs["random_state"],
+                inputs["definitions"],
+                inputs["variables"],
+            )
         if analysis == "churn":
             return churn(orders, customers, as_of, inputs["horizon_days"], inputs["random_state"])
         return clv(orders, as_of, inputs["horizon_days"], inputs["random_state"])
