@@ -36,6 +36,8 @@ scoring_method         str             which churn method scored the customer
 predicted_clv_12m      float64
 revenue_at_risk        float64         churn_probability x predicted_clv_12m (rounded to cents)
 recommended_action     str
+churn_driver_N         str             N = 1..3: the customer's top churn drivers with their size
+churn_driver_N_points  float64         each driver's contribution in probability points (null if none)
 =====================  ==============  ==============================================================
 """
 
@@ -55,6 +57,9 @@ ACTIONS: dict[str, str] = catalog_actions()
 DEFAULT_ACTION = "Review manually: no segment assigned"
 UNSEGMENTED = "Unsegmented"
 
+#: The churn drivers carried from the churn table (:mod:`customer_intelligence.ml.drivers`), null when absent.
+DRIVER_COLUMNS: list[str] = [f"churn_driver_{i}{suffix}" for i in (1, 2, 3) for suffix in ("", "_points")]
+
 OUTPUT_COLUMNS: list[str] = [
     "action_rank",
     "customer_id",
@@ -69,6 +74,7 @@ OUTPUT_COLUMNS: list[str] = [
     "predicted_clv_12m",
     "revenue_at_risk",
     "recommended_action",
+    *DRIVER_COLUMNS,
 ]
 
 
@@ -118,7 +124,7 @@ def action_table(
     See the module docstring for inputs, the ranking rule and the output columns.
     """
     base_ids = churn["customer_id"].astype("str").to_numpy()
-    carried = [c for c in ("recency_days", "net_revenue", "last_order_date") if c in churn.columns]
+    carried = [c for c in ("recency_days", "net_revenue", "last_order_date", *DRIVER_COLUMNS) if c in churn.columns]
     df = churn[["churn_probability", "churn_risk_tier", "scoring_method", *carried]].reset_index(drop=True)
     df.insert(0, "customer_id", base_ids)
     seg_cols = ["segment_name"] + (["segment"] if "segment" in segments.columns else [])
@@ -164,6 +170,10 @@ def action_table(
             "revenue_at_risk": risk,
         }
     )
+    for col in DRIVER_COLUMNS:
+        values = df[col] if col in df.columns else pd.Series([None] * len(df))
+        is_points = col.endswith("_points")
+        out[col] = values.to_numpy(dtype=np.float64) if is_points else pd.array(values.to_numpy(), dtype="str")
     known = ACTIONS if catalog is None else catalog_actions(catalog)
     actions = {s: recommended_action(s, known) if s != UNSEGMENTED else DEFAULT_ACTION for s in out["segment"].unique()}
     out["recommended_action"] = pd.array(out["segment"].map(actions).to_numpy(), dtype="str")

@@ -81,6 +81,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,13 +99,16 @@ from customer_intelligence.features import (
     OrderArrays,
     day_to_timestamp,
     features_from_arrays,
+    has_amounts,
     prepare_orders,
     resolve_as_of,
     sample_index,
     signup_days_for,
+    to_day_number,
     window_counts,
 )
-from customer_intelligence.ml.btyd import btyd_scores
+from customer_intelligence.ml.btyd import DAYS_PER_UNIT, bgnbd_p_no_purchase, btyd_scores
+from customer_intelligence.ml.drivers import baseline_frame, contributions, driver_table
 
 __all__ = [
     "MIN_CLASS_COUNT",
@@ -406,9 +410,12 @@ SELECTION_CRITERION = (
 )
 
 
-def bgnbd_no_purchase_scores(prep: OrderArrays, cutoff: int, horizon: int, codes: np.ndarray) -> np.ndarray | None:
+def bgnbd_no_purchase_scores(
+    prep: OrderArrays, cutoff: int, horizon: int, codes: np.ndarray, with_params: bool = False
+):
     """BG/NBD probability of no purchase in ``[cutoff, cutoff + horizon)`` for customer ``codes``,
-    fitted on the orders before ``cutoff`` (None when BG/NBD is not identifiable)."""
+    fitted on the orders before ``cutoff`` (None when BG/NBD is not identifiable); with ``with_params``
+    a pair ``(probabilities, params)``."""
     hi = int(np.searchsorted(prep.day, cutoff, side="left"))
     scores, params, _ = btyd_scores(
         prep.code[:hi], prep.day[:hi], prep.net[:hi], cutoff, prep.n_customers, {"h": float(horizon)}, False
@@ -417,7 +424,21 @@ def bgnbd_no_purchase_scores(prep: OrderArrays, cutoff: int, horizon: int, codes
         return None
     by_code = np.full(prep.n_customers, np.nan)
     by_code[scores["code"].to_numpy()] = scores["p_none_h"].to_numpy()
-    return by_code[codes]
+    return (by_code[codes], params) if with_params else by_code[codes]
+
+
+def _bgnbd_frame_score(params, as_of_day: int, horizon: int) -> Callable[[pd.DataFrame], np.ndarray]:
+    """BG/NBD P(no purchase) from a churn feature frame, for the drivers: ``x = orders - 1``, ``T`` from
+    the first order, ``t_x = T - recency`` (an approximation of the purchase-day summary)."""
+
+    def score(frame: pd.DataFrame) -> np.ndarray:
+        first = to_day_number(frame["first_order_date"]).astype(np.float64)
+        T = (as_of_day - first) / DAYS_PER_UNIT
+        t_x = np.clip(T - frame["recency_days"].to_numpy(dtype=np.float64) / DAYS_PER_UNIT, 0.0, T)
+        x = np.maximum(frame["orders_count"].to_numpy(dtype=np.float64) - 1.0, 0.0)
+        return bgnbd_p_no_purchase(params, x, t_x, T, horizon / DAYS_PER_UNIT)
+
+    return score
 
 
 @dataclass
@@ -567,19 +588,23 @@ def churn_tables(
     if chosen == method and report.note:
         chosen, selection_note = RULE, report.note
     prob, scoring_cutoff = rule_p_current, None
+    score_fn: Callable[[pd.DataFrame], np.ndarray] = lambda f: recency_rule_probability(f["recency_days"], h)  # noqa: E731
     if chosen == method:
         scoring_train = _stacked(prep, A - h, h, signup, training_snapshots, train_sample_size, random_state)
         if scoring_train is not None and _enough(scoring_train.y):
-            prob = _predict(_fit(scoring_train.frame, scoring_train.y, method, random_state), current, method)
+            scoring_model = _fit(scoring_train.frame, scoring_train.y, method, random_state)
+            prob = _predict(scoring_model, current, method)
+            score_fn = lambda f: _predict(scoring_model, f, method)  # noqa: E731
             scoring_cutoff = A - h
         else:
             chosen, selection_note = RULE, "the scoring refit has too few churned or retained customers"
     elif chosen == BGNBD:
-        bg = bgnbd_no_purchase_scores(prep, A, h, current_codes)
+        bg = bgnbd_no_purchase_scores(prep, A, h, current_codes, with_params=True)
         if bg is None:
             chosen, selection_note = RULE, "BG/NBD not identifiable at the as-of date"
         else:
-            prob = bg
+            prob, score_fn = bg[0], _bgnbd_frame_score(bg[1], A, h)
+    drivers = _drivers(current, score_fn, has_amounts(orders))
     if chosen == RULE:
         log.warning("churn: scoring every customer with the recency rule (%s)", selection_note or "chosen")
     log.info(
@@ -602,6 +627,7 @@ def churn_tables(
             "last_order_date": current["last_order_date"].astype(DATE_DTYPE),
         }
     )
+    customer_churn = pd.concat([customer_churn, drivers], axis=1)
     rows = _split_rows(report, method, chosen, h, selection_note) + _split_rows(selection, method, chosen, h, "")
     for r in rows:
         if r["method"] == method and r["period"] == "held_back" and scoring_cutoff is not None:
@@ -609,6 +635,15 @@ def churn_tables(
     metrics = pd.DataFrame(rows)
     metrics["selection_criterion"] = SELECTION_CRITERION if scoring is None else f"forced: {scoring}"
     return customer_churn, _typed_metrics(metrics[METRIC_COLUMNS])
+
+
+def _drivers(current: pd.DataFrame, score_fn: Callable[[pd.DataFrame], np.ndarray], with_amounts: bool) -> pd.DataFrame:
+    """The top three churn drivers of every current customer (:mod:`customer_intelligence.ml.drivers`)."""
+    if len(current) == 0:
+        return driver_table(current, pd.DataFrame(index=current.index))
+    baseline = baseline_frame(current)
+    contrib = contributions(score_fn, current, with_amounts, baseline)
+    return driver_table(current, contrib, baseline)
 
 
 def _typed_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
