@@ -682,7 +682,8 @@ def action_table(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFra
                 actions.churn_risk_tier,
                 actions.predicted_clv_12m,
                 actions.revenue_at_risk,
-                actions.recommended_action
+                actions.recommended_action,
+                concat_ws('; ', actions.churn_driver_1, actions.churn_driver_2, actions.churn_driver_3) as churn_drivers
             from marts.ml_customer_actions as actions
             inner join period_customers
                 on actions.customer_id = period_customers.customer_id
