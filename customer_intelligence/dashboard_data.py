@@ -578,7 +578,7 @@ def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.
         ),
         grouped as (
             select
-                segments.segment_name,
+                segments.cluster_id,
                 count(*) as customers,
                 sum(period_customers.period_revenue) as revenue,
                 avg(period_customers.period_orders) as average_orders,
@@ -610,7 +610,7 @@ def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.
                 profiles.centroid_category_breadth
             from profiles
             left join grouped
-                on profiles.segment_name = grouped.segment_name
+                on profiles.cluster_id = grouped.cluster_id
         )
         select * from final order by cluster_id
     """)
