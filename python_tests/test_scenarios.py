@@ -134,7 +134,9 @@ def test_every_raw_row_is_accounted_for(scenario):
     row = built.query("select * from marts.dq_raw_row_accounting where source_table = 'orders'").iloc[0]
     raw_rows = sum(truth.row_fates.values())
     assert int(row.raw_rows) == raw_rows
-    assert int(row.staged_rows) + int(row.rejected_rows) + int(row.duplicate_rows) == raw_rows
+    superseded = int(row.superseded_rows) if "superseded_rows" in row.index else 0
+    assert int(row.staged_rows) + int(row.rejected_rows) + int(row.duplicate_rows) + superseded == raw_rows
+    assert superseded == truth.row_fates.get("superseded", 0)
     assert int(row.staged_rows) == truth.row_fates.get("kept", 0)
     assert int(row.duplicate_rows) == truth.row_fates.get("duplicate", 0)
     assert int(row.rejected_rows) == truth.row_fates.get("rejected", 0)
