@@ -300,6 +300,12 @@ def profile(table: str, path: Path, frame: pd.DataFrame, has_order_lines: bool, 
             (price.abs() > caps["max_unit_price"]).sum())
     if amount is not None:
         outcome["kept, zero amount (zero value)"] = int((amount == 0).sum())
+    value = amount if amount is not None else (quantity * price if quantity is not None and price is not None
+                                               else None)
+    if value is not None:
+        cap = caps["max_quantity"] * caps["max_unit_price"]
+        outcome[f"kept, flagged outlier_amount (above max_quantity x max_unit_price {cap:,.0f})"] = int(
+            (value.abs() > cap).sum())
     outcome["kept, flagged return: negative quantity or amount (reduce revenue)"] = int(negative.sum())
     if prefix:
         credit = order_id.astype("string").str.startswith(prefix).fillna(False)
