@@ -5,7 +5,9 @@ customers or products file), as the scenarios cohort, gift_shop, grocery and eve
 
 - R1/R2: exact duplicates compare every column of the raw row. With an order id column (``auto``) copies after the
   first are dropped (``duplicate``); without one every row is its own order (identical rows = separate orders).
-- Rejected: no customer (``null_customer_id``), a date that does not parse or before 1900-01-01 (R4).
+- Rejected: no customer (``null_customer_id``), a date that does not parse or before 1900-01-01 (R4). A rejected
+  row stays rejected when it also repeats another row (the quarantine lists every rejected raw row); exact
+  duplicates are counted among the other rows. (row_rules.md does not say which comes first; this is our reading.)
 - R7 (line grain): rows of one order id are the lines of one order; an id whose rows disagree on customer or order
   timestamp is rejected whole (``conflicting_order_fields``).
 - R5: zero quantity / price / amount lines are kept with zero value.
@@ -60,11 +62,10 @@ def classify_rows(raw: pd.DataFrame, spec: FileSpec) -> pd.DataFrame:
     rows["order_id"] = _text(raw[cols["order_id"]]) if "order_id" in cols else "row-" + pd.Series(
         range(1, len(raw) + 1), index=raw.index).astype(str)
     fate = pd.Series("kept", index=raw.index)
-    if "order_id" in cols:
-        fate[raw.astype("string").duplicated(keep="first")] = "duplicate"
-    live = fate == "kept"
     bad = rows["customer_id"].isna() | rows["order_ts"].isna() | (rows["order_ts"] < pd.Timestamp("1900-01-01"))
-    fate[live & bad] = "rejected"
+    fate[bad] = "rejected"
+    if "order_id" in cols:
+        fate[~bad & raw.astype("string").duplicated(keep="first")] = "duplicate"
     if "order_id" in cols:
         live = fate == "kept"
         per_id = rows[live].groupby("order_id").agg(c=("customer_id", "nunique"), t=("order_ts", "nunique"))
