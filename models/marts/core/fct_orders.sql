@@ -82,7 +82,8 @@ order_totals as (
         sum(case when not lines.is_return then lines.gross_amount end) as positive_gross,
         sum(case when not lines.is_return then lines.discount_amount end) as positive_discounts,
         sum(case when lines.is_return then abs(lines.net_amount) end) as return_value,
-        max(case when lines.is_outlier then 1 else 0 end) = 1 as has_outlier_line
+        max(case when lines.is_outlier then 1 else 0 end) = 1 as has_outlier_line,
+        sum(case when lines.is_return then 1 else 0 end) as return_lines
     from lines
     {%- if is_incremental() %}
     where lines.order_id in (select orders.order_id from orders)
@@ -91,7 +92,7 @@ order_totals as (
 
 ),
 
-joined as (
+statused as (
 
     select
         orders.order_id,
@@ -99,13 +100,11 @@ joined as (
         orders.channel,
         orders.order_ts,
         cast(orders.order_ts as date) as order_date,
-        orders.status,
-        orders.status = 'completed' as is_completed,
-        orders.status = 'cancelled' as is_cancelled,
-        orders.status = 'returned' as is_returned,
-        -- a return order (credit note, or every line negative) carries its refund; other
-        -- non-completed orders (cancelled, pending, returned by the status column) carry 0
-        orders.status = 'returned' and coalesce(order_totals.return_value, 0) > 0 as is_return_order,
+        -- row rule R6: a completed order whose every line is a return line is a return order
+        case
+            when orders.status = 'completed' and order_totals.return_lines = order_totals.line_count then 'returned'
+            else orders.status
+        end as status,
         coalesce(order_totals.has_outlier_line, false) as is_outlier,
         coalesce(order_totals.line_count, 0) as line_count,
         coalesce(order_totals.item_count, 0) as item_count,
@@ -124,6 +123,20 @@ joined as (
     from orders
     left join order_totals
         on orders.order_id = order_totals.order_id
+
+),
+
+joined as (
+
+    select
+        statused.*,
+        statused.status = 'completed' as is_completed,
+        statused.status = 'cancelled' as is_cancelled,
+        statused.status = 'returned' as is_returned,
+        -- a return order (credit note, or every line negative) carries its refund; other
+        -- non-completed orders (cancelled, pending, returned by the status column) carry 0
+        statused.status = 'returned' and statused.return_value > 0 as is_return_order
+    from statused
 
 ),
 

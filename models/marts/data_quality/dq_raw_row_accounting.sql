@@ -20,20 +20,15 @@ with
         count(*) as raw_rows,
         sum(case when reject_reason is null and dedup_rank = 1 then 1 else 0 end) as staged_rows,
         sum(case when reject_reason is not null then 1 else 0 end) as rejected_rows,
+        {%- for column, codes in flags.items() %}
+        {%- set conditions = [] %}
+        {%- for code in codes %}{% do conditions.append(has_flag('dq_flags', code)) %}{% endfor %}
+        sum(case when reject_reason is null and dedup_rank = 1 and ({{ conditions | join(' or ') }}) then 1 else 0 end)
+            as {{ column }},
+        {%- endfor %}
         sum(case when reject_reason is null and drop_reason = 'duplicate' then 1 else 0 end) as duplicate_rows,
         sum(case when reject_reason is null and drop_reason = 'superseded_version' then 1 else 0 end)
-            as superseded_rows,
-        {%- for column, codes in flags.items() %}
-        sum(
-            case
-                when reject_reason is null and dedup_rank = 1 and (
-                    {%- for code in codes %}
-                    {{ has_flag('dq_flags', code) }}{{ ' or' if not loop.last }}
-                    {%- endfor %}
-                ) then 1 else 0
-            end
-        ) as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+            as superseded_rows
     from {{ ref('base_raw__' ~ table_name) }}
 
 ),
