@@ -73,11 +73,18 @@ def build_scenario(name: str, root: Path) -> ScenarioBuild:
                          result.returncode)
 
 
+def failure_summary(output: str) -> str:
+    """The lines of a failed build that say why (errors, failures, refusals), then its last lines."""
+    why = [line for line in output.splitlines()
+           if any(word in line for word in ("Failure in", "ERROR", "Error", "STOPPED", "CONFIG ERROR", "Got "))]
+    return "\n".join(why[:40]) + "\n...\n" + output[-2000:]
+
+
 @pytest.fixture(scope="module", params=list(SPECS))
 def scenario(request, tmp_path_factory) -> tuple[ScenarioBuild, Truth]:
     """Each orders-only scenario built once, with its independent truth."""
     built = build_scenario(request.param, tmp_path_factory.mktemp(request.param))
-    assert built.returncode == 0, built.output[-6000:]
+    assert built.returncode == 0, failure_summary(built.output)
     raw = pd.read_csv(built.raw_dir / "orders.csv", dtype=str, keep_default_na=False)
     return built, compute(raw, SPECS[request.param])
 
@@ -158,7 +165,7 @@ def test_the_build_output_counts_the_rules_that_touched_rows(scenario):
 def default_scenario(tmp_path_factory) -> ScenarioBuild:
     """(e) The default generated data (no dirt), through the inspector's config and the CLI."""
     built = build_scenario("default", tmp_path_factory.mktemp("default"))
-    assert built.returncode == 0, built.output[-6000:]
+    assert built.returncode == 0, failure_summary(built.output)
     return built
 
 
