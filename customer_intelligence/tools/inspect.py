@@ -266,7 +266,7 @@ def profile(table: str, path: Path, frame: pd.DataFrame, has_order_lines: bool, 
     # grain and duplicates
     products = frame[col["product_id"]] if "product_id" in col else None
     report.lines.append(f"grain: {grain(order_id, products) if line_grain else 'order (an order_lines file exists)'}")
-    duplicates = int(frame.duplicated(keep="first").sum())
+    repeated = frame.duplicated(keep="first")
     # money
     quantity = _numbers(frame[col["quantity"]]) if "quantity" in col else None
     price = _numbers(frame[col["unit_price"]]) if "unit_price" in col else None
@@ -280,9 +280,14 @@ def profile(table: str, path: Path, frame: pd.DataFrame, has_order_lines: bool, 
     prefix = credit_note_prefix(order_id, negative) if order_id is not None else None
     # outcomes under the default row rules
     outcome: dict[str, int] = {}
-    rejected_no_customer = int(customer.isna().sum()) if customer is not None else 0
-    rejected_date = int(parsed.isna().sum()) if parsed is not None else 0
-    too_old = int((parsed < pd.Timestamp("1900-01-01")).sum()) if parsed is not None else 0
+    no_customer = customer.isna() if customer is not None else pd.Series(False, index=frame.index)
+    bad_date = parsed.isna() if parsed is not None else pd.Series(False, index=frame.index)
+    old_date = parsed < pd.Timestamp("1900-01-01") if parsed is not None else pd.Series(False, index=frame.index)
+    rejected_no_customer = int(no_customer.sum())
+    rejected_date = int((bad_date & ~no_customer).sum())
+    too_old = int((old_date & ~no_customer).sum())
+    # a copy of a rejected row is rejected with it; duplicates are counted among the other rows
+    duplicates = int((repeated & ~(no_customer | bad_date | old_date)).sum())
     if order_id is not None:
         outcome["dropped: exact duplicate rows (the file has an order id: a re-sent line)"] = duplicates
     else:
