@@ -174,9 +174,10 @@ def fit_bgnbd(x, t_x, T) -> BgNbdParams:
     scale = float(np.mean(Tv * w) / np.mean(w)) if len(w) else 1.0
 
     def neg_ll(theta: np.ndarray) -> float:
-        r, alpha, a, b = np.exp(theta)
-        ll = bgnbd_log_likelihood(r, alpha * scale, a, b, xv, tv, Tv)
-        val = -float(np.dot(w, ll))
+        with np.errstate(all="ignore"):  # Nelder-Mead may step far out: an overflow is an infinite loss
+            r, alpha, a, b = np.exp(theta)
+            ll = bgnbd_log_likelihood(r, alpha * scale, a, b, xv, tv, Tv)
+            val = -float(np.dot(w, ll))
         return val if np.isfinite(val) else 1e300
 
     theta, nll, ok = _minimise(neg_ll, np.zeros(4))
@@ -207,8 +208,9 @@ def fit_gamma_gamma(x, zbar) -> GammaGammaParams:
     scale = float(np.mean(zv)) if len(zv) else 1.0
 
     def neg_ll(theta: np.ndarray) -> float:
-        p, q, v = np.exp(theta)
-        val = -float(gamma_gamma_log_likelihood(p, q, v * scale, xv, zv).sum())
+        with np.errstate(all="ignore"):
+            p, q, v = np.exp(theta)
+            val = -float(gamma_gamma_log_likelihood(p, q, v * scale, xv, zv).sum())
         return val if np.isfinite(val) else 1e300
 
     theta, nll, ok = _minimise(neg_ll, np.zeros(3))
