@@ -347,6 +347,13 @@ def print_scenarios(names, work_root, seed: int = 1) -> None:  # pragma: no cove
             f"failing their definition: {r['segments_failing_definition'] or 'none'}"
         )
         print(r["candidates"].round(3).to_string(index=False))
+        orders, categories, customers, _ = scenario_inputs(name, Path(work_root) / name, seed)
+        as_of = pd.Timestamp(orders["order_date"].max()) + pd.Timedelta(days=1)
+        stability = segment_stability(orders, categories, customers, as_of)
+        print(
+            f"segment stability: {100 * stability['segment_changed_share']:.2f} % of "
+            f"{stability['customers_compared']} customers change segment when the last day is appended"
+        )
 
 
 def main() -> None:  # pragma: no cover - command line wrapper
