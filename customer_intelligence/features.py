@@ -128,14 +128,15 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def has_amounts(orders: pd.DataFrame) -> bool:
-    """Whether the orders carry money: a ``net_revenue`` (or ``gross_revenue``) column with a value.
+    """Whether the orders carry money: a ``net_revenue`` (or ``gross_revenue``) column with a non-zero value.
 
-    Data without amounts (an event log) has these columns null; the models then give no money-based
-    value or segment name.
+    Data without amounts (an event log) has these columns null, or zero where a warehouse filled them;
+    the models then give no money-based value or segment name.
     """
     for col in ("net_revenue", "gross_revenue"):
         if col in orders.columns:
-            return bool(orders[col].notna().any())
+            values = pd.to_numeric(orders[col], errors="coerce").to_numpy(dtype=np.float64)
+            return bool(np.nan_to_num(values).any())
     return False
 
 

@@ -168,3 +168,6 @@ def test_no_amounts_gives_no_money_but_still_counts_purchases(synthetic_clv):
     assert (metrics["metric_basis"] == "completed_orders").all()
     held = metrics[(metrics["period"] == "held_back") & metrics["chosen"]].iloc[0]
     assert held["actual_total"] > 0 and np.isfinite(held["mae"])
+    # a warehouse that fills missing amounts with zero is read the same way
+    zeros, _ = clv_table(orders.assign(net_revenue=0.0, gross_revenue=0.0, discount_amount=0.0), as_of)
+    assert zeros["predicted_clv_12m"].isna().all()

@@ -147,6 +147,9 @@ def test_no_money_based_name_without_amounts(synthetic):
     assert "Discount-Driven" not in set(prof["segment_name"])
     assert not prof["segment_name"].str.contains("value").any()
     assert {"New", "At-Risk / Dormant"} <= set(prof["segment_name"])
+    # amounts filled with zero by a warehouse: no money-based name either (no "High-Value Active" at 0 revenue)
+    _, zero_prof = segment_tables(no_money.fillna({"net_revenue": 0.0, "gross_revenue": 0.0}), None, customers, as_of)
+    assert not {"High-Value Active", "Discount-Driven"} & set(zero_prof["segment_name"])
 
 
 def test_empty_features():
