@@ -21,7 +21,7 @@ DASHBOARD_PORT ?= 8501
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data build publish dashboard test lint docs clean bench spark-setup spark-build test-spark
+.PHONY: help setup data build inspect publish dashboard test lint docs clean bench spark-setup spark-build test-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,18 +43,15 @@ data: $(STAMP)  ## generate the default raw data into $CIQ_RAW_DIR if it is not 
 			--out $(CIQ_RAW_DIR) --truth-out $(CIQ_TRUTH_DIR); \
 	fi
 
-build: data  ## set up, generate data if needed, dbt build the warehouse
-	@mkdir -p $(dir $(CIQ_WAREHOUSE_PATH)) $(CIQ_DUCKDB_TEMP_DIR)
-	$(BIN)/dbt build
-	$(BIN)/python -m customer_intelligence.publish
-	$(BIN)/python -m customer_intelligence.insights
-	$(BIN)/python -m customer_intelligence.alerts
-	$(BIN)/dbt docs generate --static --quiet
-	@echo ""
-	@echo "warehouse: $(abspath $(CIQ_WAREHOUSE_PATH))"
-	@echo "published: $(abspath $(CIQ_PUBLISHED_PATH)) (for BI: open read-only)"
-	@echo "docs:      $(abspath target/static_index.html)"
-	@echo "insights:  $(abspath reports/insights.md) (and .html); alerts in $(abspath reports/alerts)"
+# The whole job (dbt build, publish, insights, alerts, docs) from the config file: ciq.yml, $(CIQ_CONFIG) or
+# CONFIG=path; VARS='{...}' overrides its dbt vars. Without a config it generates the default data if needed.
+build: $(STAMP)  ## build everything from ciq.yml (CONFIG=..., VARS='{...}'); no config: the default generated data
+	$(BIN)/python -m customer_intelligence.tools.cli build --orders $(ORDERS) --seed $(SEED) \
+		$(if $(CONFIG),--config $(CONFIG)) $(if $(VARS),--vars '$(VARS)')
+
+inspect: $(STAMP)  ## profile the raw files (RAW_DIR=..., default $CIQ_RAW_DIR) and propose a config (WRITE=ciq.yml)
+	$(BIN)/python -m customer_intelligence.tools.inspect --raw-dir $(or $(RAW_DIR),$(CIQ_RAW_DIR)) \
+		$(if $(WRITE),--write $(WRITE))
 
 # Runs after a green `dbt build` only (it reads target/run_results.json and refuses anything else).
 publish: $(STAMP)  ## publish the marts of the last green build for BI (atomic, read-only copy)

@@ -36,6 +36,8 @@ scoring_method         str             which churn method scored the customer
 predicted_clv_12m      float64
 revenue_at_risk        float64         churn_probability x predicted_clv_12m (rounded to cents)
 recommended_action     str
+churn_driver_N         str             N = 1..3: the customer's top churn drivers with their size
+churn_driver_N_points  float64         each driver's contribution in probability points (null if none)
 =====================  ==============  ==============================================================
 """
 
@@ -45,20 +47,18 @@ import numpy as np
 import pandas as pd
 
 from customer_intelligence.features import DATE_DTYPE
-from customer_intelligence.segments import base_segment
+from customer_intelligence.ml.naming import catalog_actions
 
 __all__ = ["ACTIONS", "DEFAULT_ACTION", "action_table", "recommended_action"]
 
-#: Recommended action per base segment.
-ACTIONS: dict[str, str] = {
-    "High-Value Active": "Retention and loyalty programme: early access, VIP service",
-    "Loyal Regulars": "Cross-sell and upgrade to Prime / VIP tier",
-    "Discount-Driven": "Targeted value offers with margin guardrails; move from discounts to loyalty points",
-    "New": "Onboarding series and second-purchase incentive",
-    "At-Risk / Dormant": "Low-cost win-back campaign; deprioritise if low value",
-}
+#: Recommended action per segment name and per recency word of a descriptive name (seed segment_catalog,
+#: types ml_segment and ml_trait: the one place they are defined).
+ACTIONS: dict[str, str] = catalog_actions()
 DEFAULT_ACTION = "Review manually: no segment assigned"
 UNSEGMENTED = "Unsegmented"
+
+#: The churn drivers carried from the churn table (:mod:`customer_intelligence.ml.drivers`), null when absent.
+DRIVER_COLUMNS: list[str] = [f"churn_driver_{i}{suffix}" for i in (1, 2, 3) for suffix in ("", "_points")]
 
 OUTPUT_COLUMNS: list[str] = [
     "action_rank",
@@ -74,12 +74,16 @@ OUTPUT_COLUMNS: list[str] = [
     "predicted_clv_12m",
     "revenue_at_risk",
     "recommended_action",
+    *DRIVER_COLUMNS,
 ]
 
 
-def recommended_action(segment: str) -> str:
-    """The action for a (possibly suffixed) segment name; :data:`DEFAULT_ACTION` if unknown."""
-    return ACTIONS.get(base_segment(str(segment)), DEFAULT_ACTION)
+def recommended_action(segment: str, actions: dict[str, str] | None = None) -> str:
+    """The action of a segment: its own (a catalogued name), else that of its first word (the recency word
+    of a descriptive name such as "Lapsed mid-value"), else :data:`DEFAULT_ACTION`."""
+    actions = ACTIONS if actions is None else actions
+    name = str(segment)
+    return actions.get(name) or actions.get(name.split(" ", 1)[0]) or DEFAULT_ACTION
 
 
 def _align(base_ids: np.ndarray, other: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -111,13 +115,16 @@ def action_table(
     churn: pd.DataFrame,
     clv: pd.DataFrame,
     customer_facts: pd.DataFrame | None = None,
+    catalog: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rank customers by revenue at risk and attach the segment's recommended action.
+
+    ``catalog`` is the seed segment_catalog (as ``dbt.ref`` gives it); default: the seed CSV.
 
     See the module docstring for inputs, the ranking rule and the output columns.
     """
     base_ids = churn["customer_id"].astype("str").to_numpy()
-    carried = [c for c in ("recency_days", "net_revenue", "last_order_date") if c in churn.columns]
+    carried = [c for c in ("recency_days", "net_revenue", "last_order_date", *DRIVER_COLUMNS) if c in churn.columns]
     df = churn[["churn_probability", "churn_risk_tier", "scoring_method", *carried]].reset_index(drop=True)
     df.insert(0, "customer_id", base_ids)
     seg_cols = ["segment_name"] + (["segment"] if "segment" in segments.columns else [])
@@ -143,7 +150,7 @@ def action_table(
     if "segment" in df.columns:
         seg = df["segment"].astype("str").where(df["segment"].notna(), UNSEGMENTED)
     else:
-        seg = seg_name.map(base_segment)
+        seg = seg_name
     prob = df["churn_probability"].to_numpy(dtype=np.float64)
     value = df["predicted_clv_12m"].fillna(0.0).to_numpy(dtype=np.float64)
     risk = np.round(np.nan_to_num(prob) * value, 2)
@@ -163,7 +170,12 @@ def action_table(
             "revenue_at_risk": risk,
         }
     )
-    actions = {s: ACTIONS.get(s, DEFAULT_ACTION) for s in out["segment"].unique()}
+    for col in DRIVER_COLUMNS:
+        values = df[col] if col in df.columns else pd.Series([None] * len(df))
+        is_points = col.endswith("_points")
+        out[col] = values.to_numpy(dtype=np.float64) if is_points else pd.array(values.to_numpy(), dtype="str")
+    known = ACTIONS if catalog is None else catalog_actions(catalog)
+    actions = {s: recommended_action(s, known) if s != UNSEGMENTED else DEFAULT_ACTION for s in out["segment"].unique()}
     out["recommended_action"] = pd.array(out["segment"].map(actions).to_numpy(), dtype="str")
     if pd.Index(out["customer_id"]).is_monotonic_increasing:
         # rows are already in id order: a stable sort on the risk alone breaks ties by id

@@ -2,7 +2,8 @@
 
 After each build, ``python -m customer_intelligence.alerts`` writes the customers who are **high value and at
 high churn risk now, but were not at the previous alert run**, to ``reports/alerts/<as_of_date>.csv`` and
-``.json`` (one row per customer: reason, recommended action, figures), ready for a CRM import.
+``.json`` (one row per customer: reason, recommended action, figures, the churn drivers), ready for a CRM
+import.
 
 Definitions
 -----------
@@ -85,6 +86,7 @@ select
     actions.recency_days,
     cast(actions.last_order_date as date) as last_order_date,
     actions.recommended_action,
+    concat_ws('; ', actions.churn_driver_1, actions.churn_driver_2, actions.churn_driver_3) as churn_drivers,
     customers.as_of_date
 from marts.ml_customer_actions as actions
 inner join marts.dim_customer_360 as customers
@@ -107,6 +109,7 @@ ALERT_COLUMNS: list[str] = [
     "revenue_at_risk",
     "recency_days",
     "last_order_date",
+    "churn_drivers",
 ]
 
 

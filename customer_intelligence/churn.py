@@ -8,33 +8,40 @@ Definitions
   before ``c`` (plus the signup date when it is before ``c``); nothing on or after ``c`` is read, so the
   training features cannot leak the label (tested in ``python_tests/test_churn.py``).
 
-Timeline (``A`` = ``as_of``, ``h`` = ``horizon_days``)
-------------------------------------------------------
-1. **Validation**: train at ``c1 = A - 2h`` (features before ``c1``, labels from ``[A - 2h, A - h)``),
-   evaluate at ``c2 = A - h`` (features before ``c2``, labels from ``[A - h, A)``).
-2. **Scoring**: refit the same model with ``c2`` as the last training cutoff (its labels end at ``A``) and
-   score every current customer (completed order before ``A``) on features at ``A``.
-3. **Baseline**: the recency rule (score = days since the last order) evaluated on the same validation
-   set; both are reported in the metrics table.
+Timeline (``A`` = ``as_of``, ``h`` = ``horizon_days``) and the choice of method
+-----------------------------------------------------------------------------
+Three candidates score churn: the supervised model (``method``, default ``hist_gradient_boosting``),
+the recency rule, and ``bgnbd_p_no_purchase`` (a BG/NBD fit on the orders before the cutoff, probability
+of no purchase in the horizon, :mod:`customer_intelligence.ml.btyd`). Each is evaluated on two splits:
+
+1. **Selection**: the model trains on snapshots ending at ``A - 3h`` and every candidate is evaluated
+   at ``A - 2h`` (labels from ``[A - 2h, A - h)``). The method with the highest ROC AUC here scores
+   the customers (:data:`SELECTION_CRITERION`; ties go to the simpler method, rule before BG/NBD
+   before the model).
+2. **Held back**: the model trains on snapshots ending at ``A - 2h`` and every candidate is evaluated
+   at ``A - h`` (labels from ``[A - h, A)``). These are the reported figures; nothing is chosen on them.
+3. **Scoring**: the chosen method scores every current customer at ``A`` (the model is refitted with
+   ``A - h`` as its last training cutoff, BG/NBD is refitted on all orders before ``A``).
+
+Without room for a selection split (history shorter than ``3h + MIN_FEATURE_DAYS``) the model is used
+when it trains and the note says it is a default; ``scoring=`` forces a method.
 
 Training snapshots: the training set stacks ``training_snapshots`` (default 4) cutoffs one horizon apart
-ending at the training cutoff (``c1, c1 - h, c1 - 2h, c1 - 3h``; a year of quarterly snapshots for the
-default horizon), so that seasonal buyers are seen in every season. All their label windows end by
-``c1 + h = c2``, so validation stays out of sample. A snapshot needs :data:`MIN_FEATURE_DAYS` of history
-before it; earlier ones are skipped.
+ending at the training cutoff, so that seasonal buyers are seen in every season. All their label
+windows end by the evaluation cutoff, so evaluation stays out of sample. A snapshot needs
+:data:`MIN_FEATURE_DAYS` of history before it; earlier ones are skipped.
 
 Model: ``HistGradientBoostingClassifier`` (60 trees of at most 15 leaves, fixed ``random_state``, no
 early stopping, one OpenMP thread) on :data:`MODEL_FEATURES`. Caps: each snapshot contributes a seeded
 sample of at most ``ceil(train_sample_size / training_snapshots)`` customers (``train_sample_size``
-default 200,000) and the validation metrics use a seeded sample of at most ``validation_sample_size``
+default 200,000) and the evaluation metrics use a seeded sample of at most ``validation_sample_size``
 customers (default 250,000). ``method="logistic_regression"`` uses a standardised
 ``LogisticRegression`` on the ``log1p``-transformed features instead.
 
-Fallback: when the order history (``A`` minus the first completed order) is shorter than
-``2 * horizon_days + MIN_FEATURE_DAYS`` (270 days for the default horizon), or a training /
-validation set has fewer than :data:`MIN_CLASS_COUNT` churned or retained customers, every customer
-is scored with the recency rule and a ``WARNING`` log line says why. The ``scoring_method`` column
-records which method scored each customer.
+Fallback: when the order history is shorter than ``2 * horizon_days + MIN_FEATURE_DAYS`` (270 days for
+the default horizon), or a training / evaluation set has fewer than :data:`MIN_CLASS_COUNT` churned or
+retained customers, the model is not trained and every customer is scored with the recency rule; a
+``WARNING`` log line says why. The ``scoring_method`` column records which method scored each customer.
 
 Recency rule probability: ``p = 1 - exp(-recency_days / horizon_days)`` (a customer silent for one
 horizon gets 0.63, for two horizons 0.86).
@@ -60,35 +67,21 @@ net_revenue                 float64         completed net revenue before ``A``
 last_order_date             datetime64[us]
 ==========================  ==============  ======================================================
 
-``churn_model_metrics`` (one row per method: the model, then ``recency_rule``):
-
-==========================  ==============  ======================================================
-method                      str             model name or ``recency_rule``
-used_for_scoring            bool            True for the method that scored the customers
-horizon_days                int64
-train_first_cutoff_date     datetime64[us]  earliest training snapshot (NaT for the rule)
-train_cutoff_date           datetime64[us]  ``A - 2h``, the last training snapshot (NaT for the rule)
-training_snapshots          int64           snapshots stacked (0 for the rule)
-validation_cutoff_date      datetime64[us]  ``A - h``
-validation_end_date         datetime64[us]  ``A`` (end of the validation label window)
-scoring_train_cutoff_date   datetime64[us]  ``A - h``: last cutoff of the refit used for scoring (NaT
-                                            for the rule)
-training_rows               int64           customer-snapshot rows available (0 for the rule)
-training_rows_used          int64           rows after the sample cap
-validation_rows             int64           customers in the validation set (before the sample cap)
-base_rate                   float64         churn rate in the (sampled) validation set
-roc_auc                     float64         on the validation set (NaN when not computable)
-pr_auc                      float64         average precision on the validation set
-precision_top_decile        float64         churn rate among the 10% highest scores
-baseline_roc_auc            float64         the recency rule's ROC AUC on the same validation set
-note                        str             why the model was not used, or ""
-==========================  ==============  ======================================================
+``churn_model_metrics`` (one row per candidate and split, :data:`METRIC_COLUMNS`: the held-back rows
+first, then the selection rows; model, rule, BG/NBD in each): ``method``, ``period`` (``held_back`` /
+``selection``), ``used_for_scoring`` (both rows of the chosen method), ``horizon_days``, the model's
+training cutoffs, snapshots and rows (NaT / 0 for the rule and BG/NBD), ``validation_cutoff_date`` and
+``validation_end_date`` (the split's label window), ``scoring_train_cutoff_date`` (the refit used for
+scoring, on the model's held-back row), ``validation_rows``, ``base_rate``, ``roc_auc``, ``pr_auc``,
+``precision_top_decile``, ``baseline_roc_auc`` (the rule's, same split), ``selection_criterion``,
+``note``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,11 +99,16 @@ from customer_intelligence.features import (
     OrderArrays,
     day_to_timestamp,
     features_from_arrays,
+    has_amounts,
     prepare_orders,
     resolve_as_of,
+    sample_index,
     signup_days_for,
+    to_day_number,
     window_counts,
 )
+from customer_intelligence.ml.btyd import DAYS_PER_UNIT, bgnbd_p_no_purchase, btyd_scores
+from customer_intelligence.ml.drivers import baseline_frame, contributions, driver_table
 
 __all__ = [
     "MIN_CLASS_COUNT",
@@ -298,14 +296,6 @@ def _make_model(method: str, random_state: int):
     raise ValueError(f"unknown churn method {method!r}")
 
 
-def _sample_rows(n: int, size: int, random_state: int) -> np.ndarray:
-    """Sorted seeded sample of ``size`` row positions out of ``n`` (all when ``n <= size``)."""
-    if n <= size:
-        return np.arange(n)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n, size=size, replace=False))
-
-
 def _fit(frame: pd.DataFrame, y: np.ndarray, method: str, random_state: int):
     X = _model_matrix(frame, method)
     # one OpenMP thread: deterministic, and immune to the heavy slowdown of spinning OpenMP threads on a
@@ -327,6 +317,7 @@ class _Window:
     y: np.ndarray
     cutoffs: list[int]
     rows_available: int
+    codes: np.ndarray | None = None
 
 
 def _window(
@@ -342,9 +333,9 @@ def _window(
     y = churn_labels(prep, codes, cutoff, horizon)
     n = len(y)
     if sample_size is not None and n > sample_size:
-        idx = _sample_rows(n, sample_size, random_state)
-        frame, y = frame.iloc[idx].reset_index(drop=True), y[idx]
-    return _Window(frame, y, [cutoff], n)
+        idx = sample_index(n, sample_size, random_state)
+        frame, y, codes = frame.iloc[idx].reset_index(drop=True), y[idx], codes[idx]
+    return _Window(frame, y, [cutoff], n, codes)
 
 
 def _stacked(
@@ -389,6 +380,7 @@ def _ts(day: int | None) -> pd.Timestamp:
 
 METRIC_COLUMNS: list[str] = [
     "method",
+    "period",
     "used_for_scoring",
     "horizon_days",
     "train_first_cutoff_date",
@@ -405,8 +397,153 @@ METRIC_COLUMNS: list[str] = [
     "pr_auc",
     "precision_top_decile",
     "baseline_roc_auc",
+    "selection_criterion",
     "note",
 ]
+
+#: The BG/NBD candidate: P(no purchase in the horizon) from a BG/NBD fit at the cutoff.
+BGNBD = "bgnbd_p_no_purchase"
+#: Tie-break order of the candidates when their selection ROC AUC is equal: simplest first.
+SIMPLICITY_ORDER: tuple[str, ...] = (RULE, BGNBD)
+SELECTION_CRITERION = (
+    "highest ROC AUC on the selection split (labels [as_of - 2h, as_of - h)); ties go to the simpler method"
+)
+
+
+def bgnbd_no_purchase_scores(
+    prep: OrderArrays, cutoff: int, horizon: int, codes: np.ndarray, with_params: bool = False
+):
+    """BG/NBD probability of no purchase in ``[cutoff, cutoff + horizon)`` for customer ``codes``,
+    fitted on the orders before ``cutoff`` (None when BG/NBD is not identifiable); with ``with_params``
+    a pair ``(probabilities, params)``."""
+    hi = int(np.searchsorted(prep.day, cutoff, side="left"))
+    scores, params, _ = btyd_scores(
+        prep.code[:hi], prep.day[:hi], prep.net[:hi], cutoff, prep.n_customers, {"h": float(horizon)}, False
+    )
+    if params is None:
+        return None
+    by_code = np.full(prep.n_customers, np.nan)
+    by_code[scores["code"].to_numpy()] = scores["p_none_h"].to_numpy()
+    return (by_code[codes], params) if with_params else by_code[codes]
+
+
+def _bgnbd_frame_score(params, as_of_day: int, horizon: int) -> Callable[[pd.DataFrame], np.ndarray]:
+    """BG/NBD P(no purchase) from a churn feature frame, for the drivers: ``x = orders - 1``, ``T`` from
+    the first order, ``t_x = T - recency`` (an approximation of the purchase-day summary)."""
+
+    def score(frame: pd.DataFrame) -> np.ndarray:
+        first = to_day_number(frame["first_order_date"]).astype(np.float64)
+        T = (as_of_day - first) / DAYS_PER_UNIT
+        t_x = np.clip(T - frame["recency_days"].to_numpy(dtype=np.float64) / DAYS_PER_UNIT, 0.0, T)
+        x = np.maximum(frame["orders_count"].to_numpy(dtype=np.float64) - 1.0, 0.0)
+        return bgnbd_p_no_purchase(params, x, t_x, T, horizon / DAYS_PER_UNIT)
+
+    return score
+
+
+@dataclass
+class _Split:
+    """One evaluation of every candidate: trained before ``train_cutoff``, evaluated on the labels of
+    ``[eval_cutoff, eval_cutoff + h)``."""
+
+    period: str
+    train: _Window | None
+    valid: _Window | None
+    train_cutoff: int
+    eval_cutoff: int
+    metrics: dict[str, dict[str, float]]
+    note: str
+
+
+def _evaluate_split(
+    prep: OrderArrays,
+    period: str,
+    train_cutoff: int,
+    h: int,
+    signup: np.ndarray | None,
+    method: str,
+    random_state: int,
+    training_snapshots: int,
+    train_sample_size: int,
+    validation_sample_size: int,
+) -> _Split:
+    """The model, the recency rule and BG/NBD on one split (see :func:`churn_tables`)."""
+    eval_cutoff = train_cutoff + h
+    empty = evaluate_scores(np.empty(0), np.empty(0))
+    metrics = {method: dict(empty), RULE: dict(empty), BGNBD: dict(empty)}
+    if prep.min_day == NAT_DAY or eval_cutoff <= prep.min_day:
+        return _Split(period, None, None, train_cutoff, eval_cutoff, metrics, "no customers before the cutoff")
+    valid = _window(prep, eval_cutoff, h, signup, validation_sample_size, random_state)
+    note = ""
+    if len(valid.y):
+        metrics[RULE] = evaluate_scores(valid.y, valid.frame["recency_days"].to_numpy())
+        bg = bgnbd_no_purchase_scores(prep, eval_cutoff, h, valid.codes)
+        if bg is not None:
+            metrics[BGNBD] = evaluate_scores(valid.y, bg)
+    train = None
+    if eval_cutoff - prep.min_day < h + MIN_FEATURE_DAYS:
+        end = eval_cutoff + h
+        note = (
+            f"history of {end - prep.min_day} days to {_ts(end).date()} is shorter than the "
+            f"{2 * h + MIN_FEATURE_DAYS} needed (2 x horizon + {MIN_FEATURE_DAYS})"
+        )
+    else:
+        train = _stacked(prep, train_cutoff, h, signup, training_snapshots, train_sample_size, random_state)
+        if train is None or not _enough(train.y):
+            note = f"training set at {_ts(train_cutoff).date()} has fewer than {MIN_CLASS_COUNT} churned or retained"
+        elif not _enough(valid.y):
+            note = f"validation set at {_ts(eval_cutoff).date()} has fewer than {MIN_CLASS_COUNT} churned or retained"
+        else:
+            model = _fit(train.frame, train.y, method, random_state)
+            metrics[method] = evaluate_scores(valid.y, _predict(model, valid.frame, method))
+    return _Split(period, train, valid, train_cutoff, eval_cutoff, metrics, note)
+
+
+def choose_method(selection: _Split, method: str) -> str:
+    """:data:`SELECTION_CRITERION`: the highest selection ROC AUC (ties and NaN: simplest first)."""
+    best, best_auc = RULE, -np.inf
+    for m in (*SIMPLICITY_ORDER, method):
+        auc = selection.metrics[m]["roc_auc"]
+        if m == method and selection.note:
+            continue
+        if np.isfinite(auc) and round(auc, 9) > round(best_auc, 9):
+            best, best_auc = m, auc
+    return best
+
+
+def _split_rows(split: _Split, method: str, chosen: str, h: int, selection_note: str) -> list[dict]:
+    """Metrics rows of one split, one per candidate."""
+    rule_auc = float(split.metrics[RULE]["roc_auc"])
+    n_valid = split.valid.rows_available if split.valid is not None else 0
+    rows = []
+    for m in (method, RULE, BGNBD):
+        trained = m == method and split.train is not None
+        note = split.note if m == method else ""
+        if m == BGNBD and not np.isfinite(split.metrics[m]["roc_auc"]) and n_valid:
+            note = "BG/NBD not identifiable (fewer than 50 customers or no repeat purchase), or one class only"
+        if selection_note and split.period == "held_back":
+            note = "; ".join(x for x in (note, selection_note) if x)
+        rows.append(
+            {
+                "method": m,
+                "period": split.period,
+                "used_for_scoring": m == chosen,
+                "horizon_days": h,
+                "train_first_cutoff_date": _ts(min(split.train.cutoffs)) if trained else pd.NaT,
+                "train_cutoff_date": _ts(split.train_cutoff) if m == method else pd.NaT,
+                "training_snapshots": len(split.train.cutoffs) if trained else 0,
+                "validation_cutoff_date": _ts(split.eval_cutoff),
+                "validation_end_date": _ts(split.eval_cutoff + h),
+                "scoring_train_cutoff_date": pd.NaT,
+                "training_rows": split.train.rows_available if trained else 0,
+                "training_rows_used": len(split.train.y) if trained else 0,
+                "validation_rows": n_valid,
+                **split.metrics[m],
+                "baseline_roc_auc": rule_auc,
+                "note": note,
+            }
+        )
+    return rows
 
 
 def churn_tables(
@@ -419,77 +556,62 @@ def churn_tables(
     train_sample_size: int = 200_000,
     training_snapshots: int = 4,
     validation_sample_size: int = 250_000,
+    scoring: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Entry point for the dbt model: ``(customer_churn, churn_model_metrics)`` at ``as_of``.
 
-    See the module docstring for the timeline, fallback rule and output columns.
+    See the module docstring for the timeline, the choice of method and the output columns.
+    ``scoring`` forces the scoring method (one of ``method``, ``recency_rule``, ``bgnbd_p_no_purchase``).
     """
     if horizon_days < 1:
         raise ValueError("horizon_days must be >= 1")
     prep = prepare_orders(orders)
     A = resolve_as_of(prep, as_of)
     h = int(horizon_days)
-    c1, c2 = A - 2 * h, A - h
     signup = signup_days_for(prep.customer_ids, customers)
-
-    current, _ = churn_features(prep, A, h, signup)
+    current, current_codes = churn_features(prep, A, h, signup)
     rule_p_current = recency_rule_probability(current["recency_days"], h)
+    args = (h, signup, method, random_state, training_snapshots, train_sample_size, validation_sample_size)
+    selection = _evaluate_split(prep, "selection", A - 3 * h, *args)
+    report = _evaluate_split(prep, "held_back", A - 2 * h, *args)
 
-    history = (A - prep.min_day) if prep.min_day != NAT_DAY else 0
-    needed = 2 * h + MIN_FEATURE_DAYS
-    note = ""
-    train = valid = None
-    if history < needed:
-        note = (
-            f"history of {history} days is shorter than the {needed} needed "
-            f"(2 x horizon + {MIN_FEATURE_DAYS})"
-        )
-    else:
-        train = _stacked(prep, c1, h, signup, training_snapshots, train_sample_size, random_state)
-        valid = _window(prep, c2, h, signup, validation_sample_size, random_state)
-        if train is None or not _enough(train.y):
-            note = f"training set at {_ts(c1).date()} has fewer than {MIN_CLASS_COUNT} churned or retained"
-        elif not _enough(valid.y):
-            note = f"validation set at {_ts(c2).date()} has fewer than {MIN_CLASS_COUNT} churned or retained"
-
-    # the recency baseline is evaluated whenever a validation window exists
-    if valid is None and prep.min_day != NAT_DAY and c2 > prep.min_day:
-        valid = _window(prep, c2, h, signup, validation_sample_size, random_state)
-    if valid is not None and len(valid.y):
-        rule_metrics = evaluate_scores(valid.y, valid.frame["recency_days"].to_numpy())
-        n_valid = valid.rows_available
-    else:
-        rule_metrics = evaluate_scores(np.empty(0), np.empty(0))
-        n_valid = 0
-
-    use_model = note == ""
-    train_rows = train.rows_available if train is not None else 0
-    used_v = len(train.y) if train is not None else 0
-    snapshots = len(train.cutoffs) if train is not None else 0
-    first_cutoff = min(train.cutoffs) if train is not None else None
-    if use_model:
-        model_v = _fit(train.frame, train.y, method, random_state)
-        model_metrics = evaluate_scores(valid.y, _predict(model_v, valid.frame, method))
-        del model_v
-        scoring_train = _stacked(prep, c2, h, signup, training_snapshots, train_sample_size, random_state)
-        model_s = _fit(scoring_train.frame, scoring_train.y, method, random_state)
-        prob = _predict(model_s, current, method)
-        scoring = method
-        log.info(
-            "churn: %s trained on %d rows (%d snapshots up to %s), validation ROC AUC %.3f, "
-            "recency rule %.3f",
-            method,
-            used_v,
-            snapshots,
-            _ts(c1).date(),
-            model_metrics["roc_auc"],
-            rule_metrics["roc_auc"],
-        )
-    else:
-        log.warning("churn: %s; scoring every customer with the recency rule", note)
-        model_metrics = evaluate_scores(np.empty(0), np.empty(0))
-        prob = rule_p_current
-        scoring = RULE
+    selection_note = ""
+    has_selection = selection.valid is not None and np.isfinite(selection.metrics[RULE]["roc_auc"])
+    if scoring is not None:
+        chosen, selection_note = scoring, f"scoring method forced: {scoring}"
+    elif has_selection:
+        chosen = choose_method(selection, method)
+    else:  # no earlier split to choose on: the model when it trains, else the rule
+        chosen = method if not report.note else RULE
+        why = f"{report.note}; " if report.note else ""
+        selection_note = f"{why}no selection split before the held-back one: {chosen} used by default"
+    if chosen == method and report.note:
+        chosen, selection_note = RULE, report.note
+    prob, scoring_cutoff = rule_p_current, None
+    score_fn: Callable[[pd.DataFrame], np.ndarray] = lambda f: recency_rule_probability(f["recency_days"], h)  # noqa: E731
+    if chosen == method:
+        scoring_train = _stacked(prep, A - h, h, signup, training_snapshots, train_sample_size, random_state)
+        if scoring_train is not None and _enough(scoring_train.y):
+            scoring_model = _fit(scoring_train.frame, scoring_train.y, method, random_state)
+            prob = _predict(scoring_model, current, method)
+            score_fn = lambda f: _predict(scoring_model, f, method)  # noqa: E731
+            scoring_cutoff = A - h
+        else:
+            chosen, selection_note = RULE, "the scoring refit has too few churned or retained customers"
+    elif chosen == BGNBD:
+        bg = bgnbd_no_purchase_scores(prep, A, h, current_codes, with_params=True)
+        if bg is None:
+            chosen, selection_note = RULE, "BG/NBD not identifiable at the as-of date"
+        else:
+            prob, score_fn = bg[0], _bgnbd_frame_score(bg[1], A, h)
+    drivers = _drivers(current, score_fn, has_amounts(orders))
+    if chosen == RULE:
+        log.warning("churn: scoring every customer with the recency rule (%s)", selection_note or "chosen")
+    log.info(
+        "churn: held-back ROC AUC %s; scoring with %s",
+        {m: round(v["roc_auc"], 3) for m, v in report.metrics.items()},
+        chosen,
+    )
 
     customer_churn = pd.DataFrame(
         {
@@ -497,7 +619,7 @@ def churn_tables(
             "as_of_date": np.full(len(current), _ts(A).to_datetime64()).astype(DATE_DTYPE),
             "churn_probability": np.asarray(prob, dtype=np.float64),
             "churn_risk_tier": pd.array(risk_tier(prob), dtype="str"),
-            "scoring_method": pd.array(np.full(len(current), scoring, dtype=object), dtype="str"),
+            "scoring_method": pd.array(np.full(len(current), chosen, dtype=object), dtype="str"),
             "recency_rule_probability": rule_p_current.astype(np.float64),
             "recency_days": current["recency_days"].astype(np.int64),
             "orders_count": current["orders_count"].astype(np.int64),
@@ -505,41 +627,28 @@ def churn_tables(
             "last_order_date": current["last_order_date"].astype(DATE_DTYPE),
         }
     )
-
-    rows = [
-        {
-            "method": method,
-            "used_for_scoring": use_model,
-            "train_first_cutoff_date": _ts(first_cutoff),
-            "train_cutoff_date": _ts(c1),
-            "training_snapshots": snapshots,
-            "scoring_train_cutoff_date": _ts(c2),
-            "training_rows": train_rows,
-            "training_rows_used": used_v,
-            "validation_rows": n_valid,
-            **model_metrics,
-            "note": note,
-        },
-        {
-            "method": RULE,
-            "used_for_scoring": not use_model,
-            "train_first_cutoff_date": pd.NaT,
-            "train_cutoff_date": pd.NaT,
-            "training_snapshots": 0,
-            "scoring_train_cutoff_date": pd.NaT,
-            "training_rows": 0,
-            "training_rows_used": 0,
-            "validation_rows": n_valid,
-            **rule_metrics,
-            "note": "",
-        },
-    ]
+    customer_churn = pd.concat([customer_churn, drivers], axis=1)
+    rows = _split_rows(report, method, chosen, h, selection_note) + _split_rows(selection, method, chosen, h, "")
+    for r in rows:
+        if r["method"] == method and r["period"] == "held_back" and scoring_cutoff is not None:
+            r["scoring_train_cutoff_date"] = _ts(scoring_cutoff)
     metrics = pd.DataFrame(rows)
-    metrics["horizon_days"] = h
-    metrics["validation_cutoff_date"] = _ts(c2)
-    metrics["validation_end_date"] = _ts(A)
-    metrics["baseline_roc_auc"] = float(rule_metrics["roc_auc"])
-    metrics = metrics[METRIC_COLUMNS]
+    metrics["selection_criterion"] = SELECTION_CRITERION if scoring is None else f"forced: {scoring}"
+    return customer_churn, _typed_metrics(metrics[METRIC_COLUMNS])
+
+
+def _drivers(current: pd.DataFrame, score_fn: Callable[[pd.DataFrame], np.ndarray], with_amounts: bool) -> pd.DataFrame:
+    """The top three churn drivers of every current customer (:mod:`customer_intelligence.ml.drivers`)."""
+    if len(current) == 0:
+        return driver_table(current, pd.DataFrame(index=current.index))
+    baseline = baseline_frame(current)
+    contrib = contributions(score_fn, current, with_amounts, baseline)
+    return driver_table(current, contrib, baseline)
+
+
+def _typed_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Column types of the metrics table (dates as datetime64[us], counts int64, strings str)."""
+    metrics = metrics.copy()
     for c in (
         "train_first_cutoff_date",
         "train_cutoff_date",
@@ -553,6 +662,6 @@ def churn_tables(
     for c in ("base_rate", "roc_auc", "pr_auc", "precision_top_decile", "baseline_roc_auc"):
         metrics[c] = metrics[c].astype(np.float64)
     metrics["used_for_scoring"] = metrics["used_for_scoring"].astype(bool)
-    for c in ("method", "note"):
+    for c in ("method", "period", "selection_criterion", "note"):
         metrics[c] = metrics[c].astype("str")
-    return customer_churn, metrics
+    return metrics

@@ -1,7 +1,17 @@
 """Predicted 12-month customer value (CLV) and its held-back check.
 
-Method (``method = "decayed_rate_x_aov"``)
-------------------------------------------
+Candidates and choice
+---------------------
+Three candidates (:data:`CANDIDATES`): ``bgnbd_gamma_gamma`` (:func:`predict_bgnbd`: BG/NBD expected
+purchases x Gamma-Gamma spend per purchase, :mod:`customer_intelligence.ml.btyd`), the heuristic
+``decayed_rate_x_aov`` below, and ``naive_rate_x_aov`` (:func:`predict_naive`). Each predicts at the
+start of a validation period and of the last held-back period of the same length (:func:`holdout_plan`);
+the lowest validation MAE chooses the method that scores the customers (:data:`SELECTION_CRITERION`),
+and every candidate is reported on the held-back period, where nothing was chosen. Without amounts
+(every ``net_revenue`` null) the value columns are NaN and the candidates are compared on completed orders.
+
+Heuristic (``method = "decayed_rate_x_aov"``)
+---------------------------------------------
 ``predicted_clv_12m = 365 x expected_daily_order_rate x expected_order_value`` where, at ``as_of``:
 
 * **Order rate**: an exponentially time-weighted order rate with Gamma-Poisson shrinkage. Each completed
@@ -39,24 +49,16 @@ predicted_clv_12m       float64         expected_orders_12m x expected_order_val
 last_order_date         datetime64[us]
 ======================  ==============  ===========================================================
 
-``clv_metrics`` (one row):
+``customer_clv`` also carries ``clv_method`` (the chosen candidate), ``p_alive`` (BG/NBD probability of
+being active) and ``expected_purchases_horizon`` (BG/NBD purchases within the churn horizon); NaN when
+BG/NBD is not identifiable (fewer than 50 customers or no repeat purchase).
 
-======================  ==============  ===========================================================
-method                  str             ``decayed_rate_x_aov``
-as_of_date              datetime64[us]
-holdout_start_date      datetime64[us]  the held-back cutoff (NaT if not computable)
-holdout_end_date        datetime64[us]  ``as_of``
-holdout_days            int64           0 if not computable
-customers               int64           customers scored at the cutoff
-pearson_r               float64         correlation of predicted and actual held-back spend
-spearman_r              float64         rank correlation
-predicted_total         float64         sum of predictions over the holdout
-actual_total            float64         sum of actual held-back spend
-total_ratio             float64         predicted_total / actual_total
-mae                     float64         mean absolute error per customer
-top_decile_capture      float64         share of actual spend from the 10% highest predictions
-note                    str             why metrics are missing, or ""
-======================  ==============  ===========================================================
+``clv_metrics`` (one row per candidate and period, :data:`CLV_METRIC_COLUMNS`; held-back rows first, the
+chosen method first): ``method``, ``chosen``, ``period`` (``validation`` / ``held_back``), the period's
+dates and length, ``metric_basis`` (``net_revenue`` or ``completed_orders``), ``customers``,
+``pearson_r``, ``spearman_r``, ``predicted_total``, ``actual_total``, ``total_ratio`` (predicted /
+actual), ``mae`` (per customer), ``top_decile_capture`` (share of actual spend from the 10% highest
+predictions), ``selection_criterion`` and ``note`` (why metrics are missing or the choice was a default).
 """
 
 from __future__ import annotations
@@ -73,9 +75,12 @@ from customer_intelligence.features import (
     OrderArrays,
     aggregate_period,
     day_to_timestamp,
+    has_amounts,
     prepare_orders,
     resolve_as_of,
+    window_counts,
 )
+from customer_intelligence.ml.btyd import btyd_scores
 
 __all__ = [
     "METHOD",
@@ -91,6 +96,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 METHOD = "decayed_rate_x_aov"
+BGNBD = "bgnbd_gamma_gamma"
+NAIVE = "naive_rate_x_aov"
+#: The candidates, in tie-break order.
+CANDIDATES: tuple[str, ...] = (BGNBD, METHOD, NAIVE)
+#: Used when no validation period fits before the held-back one.
+DEFAULT_METHOD = BGNBD
+SELECTION_CRITERION = "lowest MAE on the validation period (the period before the held-back one)"
+NAIVE_MIN_EXPOSURE_DAYS: float = 30.0
 TAU_DAYS: float = 180.0
 PRIOR_DAYS: float = 90.0
 PRIOR_ORDERS: float = 2.0
@@ -137,100 +150,307 @@ def predict_clv(prep: OrderArrays, as_of_day: int, days_ahead: float = 365.0) ->
     )
 
 
+def predict_naive(prep: OrderArrays, as_of_day: int, days_ahead: float = 365.0) -> pd.DataFrame:
+    """Naive baseline: historical order rate x historical AOV.
+
+    ``rate = orders / max(days since the first order, NAIVE_MIN_EXPOSURE_DAYS)``; the value is
+    ``rate x days_ahead x aov``. Columns as :func:`predict_clv`'s ``code``, ``expected_orders``,
+    ``expected_order_value``, ``predicted_value``.
+    """
+    agg = aggregate_period(prep, as_of_day)
+    codes = np.flatnonzero(agg.count > 0)
+    n = agg.count[codes].astype(np.float64)
+    exposure = np.maximum((as_of_day - agg.first_day[codes]).astype(np.float64), NAIVE_MIN_EXPOSURE_DAYS)
+    aov = agg.net[codes] / n
+    expected = n / exposure * days_ahead
+    return pd.DataFrame(
+        {"code": codes, "expected_orders": expected, "expected_order_value": aov, "predicted_value": expected * aov}
+    )
+
+
+def predict_bgnbd(
+    prep: OrderArrays,
+    as_of_day: int,
+    days_ahead: float = 365.0,
+    horizon_days: float = 90.0,
+    with_spend: bool = True,
+    random_state: int = 42,
+) -> pd.DataFrame | None:
+    """BG/NBD purchases x Gamma-Gamma spend per purchase (:mod:`customer_intelligence.ml.btyd`).
+
+    Fitted on the completed orders before ``as_of_day``; columns ``code``, ``expected_orders`` (over
+    ``days_ahead``), ``expected_order_value``, ``predicted_value``, ``p_alive`` and
+    ``expected_purchases_horizon`` (over ``horizon_days``). ``None`` when the fit is not identifiable
+    (fewer than two customers or no repeat purchase).
+    """
+    hi = int(np.searchsorted(prep.day, as_of_day, side="left"))
+    scores, params, _ = btyd_scores(
+        prep.code[:hi],
+        prep.day[:hi],
+        prep.net[:hi],
+        as_of_day,
+        prep.n_customers,
+        {"ahead": days_ahead, "horizon": horizon_days},
+        with_spend=with_spend,
+        random_state=random_state,
+    )
+    if params is None:
+        return None
+    value = scores["expected_ahead"] * scores["expected_spend"]
+    return pd.DataFrame(
+        {
+            "code": scores["code"].to_numpy(),
+            "expected_orders": scores["expected_ahead"].to_numpy(),
+            "expected_order_value": scores["expected_spend"].to_numpy(),
+            "predicted_value": value.to_numpy(),
+            "p_alive": scores["p_alive"].to_numpy(),
+            "expected_purchases_horizon": scores["expected_horizon"].to_numpy(),
+        }
+    )
+
+
+def candidate_predictions(
+    prep: OrderArrays, as_of_day: int, days_ahead: float, with_spend: bool, random_state: int = 42
+) -> dict[str, pd.DataFrame | None]:
+    """Every candidate's prediction at ``as_of_day`` (``None`` for a candidate that cannot fit)."""
+    heuristic = predict_clv(prep, as_of_day, days_ahead)
+    return {
+        BGNBD: predict_bgnbd(prep, as_of_day, days_ahead, with_spend=with_spend, random_state=random_state),
+        METHOD: heuristic[["code", "expected_orders", "expected_order_value", "predicted_value"]],
+        NAIVE: predict_naive(prep, as_of_day, days_ahead),
+    }
+
+
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) < 3 or np.std(a) == 0 or np.std(b) == 0:
         return float("nan")
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def clv_holdout_metrics(prep: OrderArrays, as_of_day: int, holdout_days: int | None = None) -> dict:
-    """Held-back check of :func:`predict_clv` (see the module docstring); returns one metrics row."""
-    history = as_of_day - prep.min_day if prep.min_day != NAT_DAY else 0
-    if holdout_days is None:
-        holdout_days = int(min(365, history - MIN_TRAIN_DAYS))
-    row: dict = {
-        "method": METHOD,
-        "as_of_date": day_to_timestamp(as_of_day),
-        "holdout_start_date": pd.NaT,
-        "holdout_end_date": day_to_timestamp(as_of_day),
-        "holdout_days": 0,
-        "customers": 0,
-        "pearson_r": float("nan"),
-        "spearman_r": float("nan"),
-        "predicted_total": float("nan"),
-        "actual_total": float("nan"),
-        "total_ratio": float("nan"),
-        "mae": float("nan"),
+def evaluate_prediction(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    """Pearson, Spearman, totals, total ratio, MAE and top-decile capture of a held-back prediction."""
+    p, a = np.asarray(predicted, dtype=np.float64), np.asarray(actual, dtype=np.float64)
+    out = {
+        "customers": len(p),
+        "pearson_r": _corr(p, a),
+        "spearman_r": _corr(pd.Series(p).rank().to_numpy(), pd.Series(a).rank().to_numpy()),
+        "predicted_total": float(np.round(p.sum(), 2)),
+        "actual_total": float(np.round(a.sum(), 2)),
+        "mae": float(np.abs(p - a).mean()) if len(p) else float("nan"),
         "top_decile_capture": float("nan"),
-        "note": "",
     }
-    if holdout_days < MIN_HOLDOUT_DAYS:
-        row["note"] = (
+    out["total_ratio"] = out["predicted_total"] / out["actual_total"] if out["actual_total"] > 0 else float("nan")
+    if len(p) and a.sum() > 0:
+        top = np.argsort(-p, kind="stable")[: int(np.ceil(0.1 * len(p)))]
+        out["top_decile_capture"] = float(a[top].sum() / a.sum())
+    return out
+
+
+def holdout_plan(history_days: int, holdout_days: int | None = None) -> tuple[int, bool]:
+    """``(holdout_days, has_validation)``: the length of the held-back period and whether an earlier
+    validation period of the same length fits before it (both need :data:`MIN_TRAIN_DAYS` of history
+    before their cutoff). Default length: 365 days, shortened to what the history allows; a held-back
+    period shorter than :data:`MIN_HOLDOUT_DAYS` means no metrics."""
+    if holdout_days is not None:
+        return int(holdout_days), history_days - 2 * int(holdout_days) >= MIN_TRAIN_DAYS
+    two = min(365, (history_days - MIN_TRAIN_DAYS) // 2)
+    if two >= MIN_HOLDOUT_DAYS:
+        return int(two), True
+    return int(min(365, history_days - MIN_TRAIN_DAYS)), False
+
+
+def _period_rows(
+    prep: OrderArrays, cutoff: int, days: int, period: str, with_spend: bool, random_state: int
+) -> list[dict]:
+    """One metrics row per candidate for the period ``[cutoff, cutoff + days)``, predicted at ``cutoff``."""
+    preds = candidate_predictions(prep, cutoff, float(days), with_spend, random_state)
+    end = cutoff + days
+    if with_spend:
+        actual_all = aggregate_period(prep, end, cutoff).net
+    else:
+        actual_all = window_counts(prep, end, cutoff)[0].astype(np.float64)
+    rows = []
+    for method, pred in preds.items():
+        row = {"method": method, "period": period, "holdout_start_date": day_to_timestamp(cutoff)}
+        row.update(holdout_end_date=day_to_timestamp(end), holdout_days=int(days))
+        if pred is None:
+            row.update(evaluate_prediction(np.empty(0), np.empty(0)), note="not identifiable: no repeat purchase")
+        else:
+            column = "predicted_value" if with_spend else "expected_orders"
+            actual = actual_all[pred["code"].to_numpy()]
+            row.update(evaluate_prediction(pred[column].to_numpy(), actual), note="")
+        rows.append(row)
+    return rows
+
+
+def choose_method(validation_rows: list[dict]) -> str:
+    """:data:`SELECTION_CRITERION`: the lowest validation MAE; ties and NaN go to the candidate order."""
+    best, best_mae = DEFAULT_METHOD, float("inf")
+    for method in CANDIDATES:
+        row = next((r for r in validation_rows if r["method"] == method), None)
+        mae = row["mae"] if row is not None else float("nan")
+        if np.isfinite(mae) and round(mae, 9) < round(best_mae, 9):
+            best, best_mae = method, mae
+    return best
+
+
+def clv_holdout_metrics(
+    prep: OrderArrays,
+    as_of_day: int,
+    holdout_days: int | None = None,
+    with_spend: bool = True,
+    random_state: int = 42,
+    method: str | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """Every candidate on the validation and the held-back period; returns ``(metrics, chosen method)``.
+
+    The method is chosen on the validation period (:func:`choose_method`; ``method`` forces one), then
+    every candidate is reported on the held-back period ``[as_of - holdout, as_of)``. Without room for a
+    validation period the default (:data:`DEFAULT_METHOD`) is used and the note says so.
+    """
+    history = as_of_day - prep.min_day if prep.min_day != NAT_DAY else 0
+    days, has_validation = holdout_plan(history, holdout_days)
+    basis = "net_revenue" if with_spend else "completed_orders"
+    if days < MIN_HOLDOUT_DAYS:
+        note = (
             f"history of {history} days is too short for a held-back period "
             f"({MIN_TRAIN_DAYS} + {MIN_HOLDOUT_DAYS} days needed)"
         )
-        log.warning("clv: %s", row["note"])
-        return row
-    cutoff = as_of_day - holdout_days
-    pred = predict_clv(prep, cutoff, days_ahead=float(holdout_days))
-    actual_all = aggregate_period(prep, as_of_day, cutoff).net
-    actual = actual_all[pred["code"].to_numpy()]
-    p = pred["predicted_value"].to_numpy()
-    row.update(
-        holdout_start_date=day_to_timestamp(cutoff),
-        holdout_days=int(holdout_days),
-        customers=len(p),
-        pearson_r=_corr(p, actual),
-        spearman_r=_corr(pd.Series(p).rank().to_numpy(), pd.Series(actual).rank().to_numpy()),
-        predicted_total=float(np.round(p.sum(), 2)),
-        actual_total=float(np.round(actual.sum(), 2)),
-        mae=float(np.abs(p - actual).mean()) if len(p) else float("nan"),
+        log.warning("clv: %s", note)
+        chosen = method or DEFAULT_METHOD
+        rows = [
+            {
+                "method": m,
+                "period": "held_back",
+                "holdout_start_date": pd.NaT,
+                "holdout_end_date": pd.NaT,
+                "holdout_days": 0,
+                **evaluate_prediction(np.empty(0), np.empty(0)),
+                "note": note,
+            }
+            for m in CANDIDATES
+        ]
+        for r in rows:
+            r["holdout_end_date"] = day_to_timestamp(as_of_day)
+    else:
+        rows = _period_rows(prep, as_of_day - days, days, "held_back", with_spend, random_state)
+        validation = []
+        if has_validation:
+            validation = _period_rows(prep, as_of_day - 2 * days, days, "validation", with_spend, random_state)
+        chosen = method or (choose_method(validation) if validation else DEFAULT_METHOD)
+        if not validation and method is None:
+            for r in rows:
+                r["note"] = (r["note"] + "; " if r["note"] else "") + (
+                    f"no room for a validation period before the held-back one: {DEFAULT_METHOD} used by default"
+                )
+        rows += validation
+    metrics = pd.DataFrame(rows)
+    metrics.insert(1, "chosen", metrics["method"] == chosen)
+    metrics["as_of_date"] = day_to_timestamp(as_of_day)
+    metrics["metric_basis"] = basis
+    metrics["selection_criterion"] = SELECTION_CRITERION if method is None else f"forced: {method}"
+    return _ordered(metrics), chosen
+
+
+def _ordered(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Held-back rows first, the chosen method first in each period, then the candidate order."""
+    keys = pd.DataFrame(
+        {
+            "p": metrics["period"].map({"held_back": 0, "validation": 1}),
+            "c": ~metrics["chosen"],
+            "m": metrics["method"].map({m: i for i, m in enumerate(CANDIDATES)}),
+        }
     )
-    row["total_ratio"] = row["predicted_total"] / row["actual_total"] if row["actual_total"] > 0 else float("nan")
-    if len(p) and actual.sum() > 0:
-        top = np.argsort(-p, kind="stable")[: int(np.ceil(0.1 * len(p)))]
-        row["top_decile_capture"] = float(actual[top].sum() / actual.sum())
-    return row
+    order = keys.sort_values(["p", "c", "m"], kind="mergesort").index
+    return metrics.loc[order, CLV_METRIC_COLUMNS].reset_index(drop=True)
+
+
+CLV_METRIC_COLUMNS: list[str] = [
+    "method",
+    "chosen",
+    "period",
+    "as_of_date",
+    "holdout_start_date",
+    "holdout_end_date",
+    "holdout_days",
+    "metric_basis",
+    "customers",
+    "pearson_r",
+    "spearman_r",
+    "predicted_total",
+    "actual_total",
+    "total_ratio",
+    "mae",
+    "top_decile_capture",
+    "selection_criterion",
+    "note",
+]
 
 
 def clv_table(
     orders: pd.DataFrame,
     as_of: _dt.date | str | pd.Timestamp | None = None,
     holdout_days: int | None = None,
+    horizon_days: int = 90,
+    random_state: int = 42,
+    method: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Entry point for the dbt model: ``(customer_clv, clv_metrics)`` at ``as_of`` (see module docstring)."""
+    """Entry point for the dbt model: ``(customer_clv, clv_metrics)`` at ``as_of`` (see module docstring).
+
+    ``method=None`` chooses the scoring method on the validation period; a name from
+    :data:`CANDIDATES` forces it. Without amounts (every ``net_revenue`` null) value columns are NaN.
+    """
+    if method is not None and method not in CANDIDATES:
+        raise ValueError(f"unknown CLV method {method!r}; expected one of {', '.join(CANDIDATES)}")
+    with_spend = has_amounts(orders)
     prep = prepare_orders(orders)
     A = resolve_as_of(prep, as_of)
-    pred = predict_clv(prep, A, 365.0)
+    metrics, chosen = clv_holdout_metrics(prep, A, holdout_days, with_spend, random_state, method)
+    base = predict_clv(prep, A, 365.0)
+    bg = predict_bgnbd(prep, A, 365.0, float(horizon_days), with_spend, random_state)
+    if chosen == BGNBD and bg is None:
+        log.warning("clv: BG/NBD is not identifiable on this data (no repeat purchase): %s used", METHOD)
+        chosen = METHOD
+        metrics["chosen"] = metrics["method"] == METHOD
+        metrics["note"] = [
+            (n + "; " if n else "") + f"BG/NBD not identifiable at the as-of date: {METHOD} used" if c else n
+            for n, c in zip(metrics["note"], metrics["chosen"], strict=True)
+        ]
+        metrics = _ordered(metrics)
+    scored = {BGNBD: bg, METHOD: base, NAIVE: predict_naive(prep, A, 365.0)}[chosen]
+    scored = scored.set_index("code").reindex(base["code"].to_numpy())
+    bg_idx = bg.set_index("code").reindex(base["code"].to_numpy()) if bg is not None else None
+    value = scored["predicted_value"].to_numpy(dtype=np.float64)
+    n = len(base)
     customer_clv = pd.DataFrame(
         {
-            "customer_id": pred["customer_id"],
-            "as_of_date": np.full(len(pred), np.datetime64(day_to_timestamp(A))).astype(DATE_DTYPE),
-            "historical_ltv": pred["historical_ltv"].astype(np.float64),
-            "orders_count": pred["orders_count"].astype(np.int64),
-            "aov": pred["aov"].astype(np.float64),
-            "expected_orders_12m": pred["expected_orders"].astype(np.float64),
-            "expected_order_value": pred["expected_order_value"].astype(np.float64),
-            "predicted_clv_12m": np.round(pred["predicted_value"].to_numpy(dtype=np.float64), 2),
-            "last_order_date": day_to_timestamp(pred["last_day"].to_numpy()),
+            "customer_id": base["customer_id"],
+            "as_of_date": np.full(n, np.datetime64(day_to_timestamp(A))).astype(DATE_DTYPE),
+            "historical_ltv": base["historical_ltv"].astype(np.float64) if with_spend else np.full(n, np.nan),
+            "orders_count": base["orders_count"].astype(np.int64),
+            "aov": base["aov"].astype(np.float64) if with_spend else np.full(n, np.nan),
+            "expected_orders_12m": scored["expected_orders"].to_numpy(dtype=np.float64),
+            "expected_order_value": (
+                scored["expected_order_value"].to_numpy(dtype=np.float64) if with_spend else np.full(n, np.nan)
+            ),
+            "predicted_clv_12m": np.round(value, 2) if with_spend else np.full(n, np.nan),
+            "last_order_date": day_to_timestamp(base["last_day"].to_numpy()),
+            "clv_method": pd.array(np.full(n, chosen, dtype=object), dtype="str"),
+            "p_alive": bg_idx["p_alive"].to_numpy(dtype=np.float64) if bg_idx is not None else np.full(n, np.nan),
+            "expected_purchases_horizon": (
+                bg_idx["expected_purchases_horizon"].to_numpy(dtype=np.float64)
+                if bg_idx is not None
+                else np.full(n, np.nan)
+            ),
         }
     )
-    m = clv_holdout_metrics(prep, A, holdout_days)
-    metrics = pd.DataFrame([m])
     for c in ("as_of_date", "holdout_start_date", "holdout_end_date"):
         metrics[c] = pd.to_datetime(metrics[c]).astype(DATE_DTYPE)
     for c in ("holdout_days", "customers"):
         metrics[c] = metrics[c].astype(np.int64)
-    for c in (
-        "pearson_r",
-        "spearman_r",
-        "predicted_total",
-        "actual_total",
-        "total_ratio",
-        "mae",
-        "top_decile_capture",
-    ):
+    for c in ("pearson_r", "spearman_r", "predicted_total", "actual_total", "total_ratio", "mae", "top_decile_capture"):
         metrics[c] = metrics[c].astype(np.float64)
-    for c in ("method", "note"):
+    metrics["chosen"] = metrics["chosen"].astype(bool)
+    for c in ("method", "period", "metric_basis", "selection_criterion", "note"):
         metrics[c] = metrics[c].astype("str")
     return customer_clv, metrics

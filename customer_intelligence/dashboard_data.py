@@ -574,7 +574,7 @@ def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.
         ),
         grouped as (
             select
-                segments.segment_name,
+                segments.cluster_id,
                 count(*) as customers,
                 sum(period_customers.period_revenue) as revenue,
                 avg(period_customers.period_orders) as average_orders,
@@ -606,7 +606,7 @@ def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.
                 profiles.centroid_category_breadth
             from profiles
             left join grouped
-                on profiles.segment_name = grouped.segment_name
+                on profiles.cluster_id = grouped.cluster_id
         )
         select * from final order by cluster_id
     """)
@@ -678,7 +678,8 @@ def action_table(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFra
                 actions.churn_risk_tier,
                 actions.predicted_clv_12m,
                 actions.revenue_at_risk,
-                actions.recommended_action
+                actions.recommended_action,
+                concat_ws('; ', actions.churn_driver_1, actions.churn_driver_2, actions.churn_driver_3) as churn_drivers
             from marts.ml_customer_actions as actions
             inner join period_customers
                 on actions.customer_id = period_customers.customer_id
@@ -688,7 +689,8 @@ def action_table(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFra
 
 
 def churn_model_metrics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The churn model's validation metrics (ml_churn_model_metrics), the scoring method first."""
+    """The churn candidates' metrics (ml_churn_model_metrics): held-back period first, the scoring method first."""
     return con.execute(
-        "select * from marts.ml_churn_model_metrics order by used_for_scoring desc, method"
+        "select * from marts.ml_churn_model_metrics"
+        " order by period = 'held_back' desc, used_for_scoring desc, method"
     ).df()

@@ -4,11 +4,12 @@ Everything here is a pure function of its inputs: no I/O, no global state, no ra
 
 Input frames
 ------------
-``orders`` (one row per order, the mart ``fct_orders``):
-    ``order_id`` (str), ``customer_id`` (str), ``order_date`` (date / datetime64; a time part is
-    ignored), ``is_completed`` (bool; if absent, ``status == "completed"`` is used), ``gross_revenue``,
-    ``discount_amount``, ``net_revenue`` (floats; ``net_revenue`` defaults to gross - discount),
-    ``item_count`` (int, unused here).
+``orders`` (one row per order; the dbt models pass ``int_ml_orders`` with the columns of
+:data:`customer_intelligence.model_runs.ML_ORDER_COLUMNS`):
+    ``customer_id`` (str), ``order_date`` (date / datetime64; a time part is ignored),
+    ``is_completed`` (bool; if absent, ``status == "completed"`` is used), ``gross_revenue``,
+    ``discount_amount``, ``net_revenue`` (floats, may be null when the data has no amounts;
+    ``net_revenue`` defaults to gross - discount). Other columns (e.g. ``order_id``) are ignored.
 ``customer_categories`` (optional, one row per customer x category with completed spend):
     ``customer_id``, ``category``, ``net_revenue``.
 ``customers`` (optional, one row per customer, ``dim_customers``): ``customer_id``, ``signup_date``
@@ -76,6 +77,8 @@ __all__ = [
     "customer_features",
     "features_from_arrays",
     "model_matrix",
+    "has_amounts",
+    "sample_index",
     "prepare_orders",
     "resolve_as_of",
     "signup_days_for",
@@ -122,6 +125,31 @@ LOG_FEATURES: frozenset[str] = frozenset(
 
 DATE_DTYPE = "datetime64[us]"
 _EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def has_amounts(orders: pd.DataFrame) -> bool:
+    """Whether the orders carry money: a ``net_revenue`` (or ``gross_revenue``) column with a non-zero value.
+
+    Data without amounts (an event log) has these columns null, or zero where a warehouse filled them;
+    the models then give no money-based value or segment name.
+    """
+    for col in ("net_revenue", "gross_revenue"):
+        if col in orders.columns:
+            values = pd.to_numeric(orders[col], errors="coerce").to_numpy(dtype=np.float64)
+            return bool(np.nan_to_num(values).any())
+    return False
+
+
+def sample_index(n: int, size: int, random_state: int) -> np.ndarray:
+    """Sorted seeded sample of ``size`` row positions out of ``n`` (all rows when ``n <= size``).
+
+    The one sampling rule of the ML models (k-means fit and silhouette, churn training and
+    validation caps, BG/NBD fits): same ``(n, size, random_state)``, same rows.
+    """
+    if n <= size:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, size=size, replace=False))
 
 
 # --------------------------------------------------------------------------------------------------

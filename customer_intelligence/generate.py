@@ -88,12 +88,14 @@ Each kind, its tables, how it is planted, and the expected outcome (reason):
 - ``orphan_of_rejected_order`` (order_lines): the line of an unknown_customer order.
   -> rejected (unknown_order).
 - ``invalid_quantity`` (order_lines): an added line (the next line_number of a clean order) with
-  quantity <= 0. -> rejected (invalid_quantity).
+  a missing (null) quantity. -> rejected (invalid_quantity). (Zero and negative quantities are
+  kept by row rules R5 / R6, so they are not planted as invalid.)
 - ``invalid_price`` (order_lines): an added line (the next line_number of a clean order) with
-  unit_price <= 0. -> rejected (invalid_price).
+  a missing (null) unit_price. -> rejected (invalid_price).
 - ``future_order_date`` (orders): an added order 'OX...' dated in 2030, no lines.
   -> rejected (future_order_date).
-- ``order_date_too_old`` (orders): an added order 'OX...' dated in 1995, no lines.
+- ``order_date_too_old`` (orders): an added order 'OX...' dated in 1895 (before the default
+  min_order_date 1900-01-01), no lines.
   -> rejected (order_date_too_old).
 - ``impossible_birth_date`` (customers, in place): birth_date in 2031 or before 1900; staging keeps
   the customer and nulls the date. -> flagged (invalid_birth_date).
@@ -727,7 +729,7 @@ def dirty_orders(rng: np.random.Generator, orders: Cols, lines: Cols, rate: floa
         "null_key": null_key,
         "unknown_customer": unknown,
         "future_order_date": dated(added_order("future_order_date"), 2030),
-        "order_date_too_old": dated(added_order("order_date_too_old"), 1995),
+        "order_date_too_old": dated(added_order("order_date_too_old"), 1895),
     }
     table, manifest = with_dirt(rng, orders, {}, added, lambda t: t["order_id"])
     return table, manifest, orphans
@@ -770,10 +772,15 @@ def dirty_lines(rng: np.random.Generator, lines: Cols, orders: Cols, orphans: Co
         copy["discount_amount"] = np.zeros(len(order))
         return copy
 
+    # Row rules R4-R6 keep zero / negative quantities and prices (flagged, as returns or zero-value
+    # lines), so the planted invalid lines carry a MISSING value (null), which staging rejects; the
+    # random draws stay, so the rest of the data does not change.
     bad_quantity = extra_line("invalid_quantity")
-    bad_quantity["quantity"] = rng.integers(-3, 1, n_rows(bad_quantity))
+    rng.integers(-3, 1, n_rows(bad_quantity))
+    bad_quantity["quantity"] = np.full(n_rows(bad_quantity), np.nan)
     bad_price = extra_line("invalid_price")
-    bad_price["unit_price"] = np.where(rng.random(n_rows(bad_price)) < 0.5, 0.0, -bad_price["unit_price"])
+    rng.random(n_rows(bad_price))
+    bad_price["unit_price"] = np.full(n_rows(bad_price), np.nan)
     added = {
         "exact_duplicate": take(lines, rows["exact_duplicate"]),
         "null_key": null_key,
@@ -841,7 +848,8 @@ def to_arrow(cols: Cols, schema: pa.Schema) -> pa.Table:
         elif pa.types.is_date(field.type):
             arrays.append(pa.array(values.astype("datetime64[D]"), type=field.type, mask=values == NULL_DAY))
         else:
-            arrays.append(pa.array(values, type=field.type))
+            # NaN is a missing value (null) in the line amounts (the planted invalid lines)
+            arrays.append(pa.array(values, type=field.type, from_pandas=field.name in ("quantity", "unit_price")))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

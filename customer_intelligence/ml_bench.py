@@ -22,7 +22,14 @@ from customer_intelligence.churn import churn_tables
 from customer_intelligence.clv import clv_table
 from customer_intelligence.segments import segment_tables
 
-__all__ = ["run_benchmark", "synthetic_frames"]
+__all__ = [
+    "candidate_table",
+    "run_benchmark",
+    "scenario_inputs",
+    "scenario_report",
+    "segment_stability",
+    "synthetic_frames",
+]
 
 _AS_OF = np.datetime64("2025-01-01", "D")
 _HISTORY_DAYS = 3 * 365
@@ -95,8 +102,9 @@ def synthetic_frames(
     customers = pd.DataFrame(
         {
             "customer_id": pd.array(ids, dtype="str"),
-            "signup_date": (_AS_OF - (start_ago + rng.integers(0, 10, n_customers)).astype("timedelta64[D]"))
-            .astype("datetime64[us]"),
+            "signup_date": (_AS_OF - (start_ago + rng.integers(0, 10, n_customers)).astype("timedelta64[D]")).astype(
+                "datetime64[us]"
+            ),
             "persona": pd.array(np.asarray(names, dtype=object)[persona], dtype="str"),
         }
     )
@@ -131,9 +139,221 @@ def run_benchmark(n_customers: int = 100_000, orders_per_customer: float = 10.0,
     timings["k"] = int(prof["k"].iloc[0])
     timings["churn_auc"] = float(churn_metrics["roc_auc"].iloc[0])
     timings["baseline_auc"] = float(churn_metrics["baseline_roc_auc"].iloc[0])
-    timings["clv_pearson"] = float(clv_metrics["pearson_r"].iloc[0])
+    timings["clv_pearson"] = float(clv_metrics["pearson_r"].iloc[0])  # the chosen method, held back
     timings["action_rows"] = len(results["actions"])
+    timings["chosen_churn"] = str(churn_metrics.loc[churn_metrics["used_for_scoring"], "method"].iloc[0])
+    timings["chosen_clv"] = str(clv_metrics.loc[clv_metrics["chosen"], "method"].iloc[0])
     return timings
+
+
+def segment_stability(
+    orders: pd.DataFrame,
+    categories: pd.DataFrame | None,
+    customers: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    k: int | None = None,
+) -> dict:
+    """Share of customers whose segment name changes when one day of data is appended.
+
+    Segments at ``as_of - 1 day`` (orders before it) and at ``as_of`` (one more day of orders), both
+    from scratch (k chosen again unless fixed); compared over the customers segmented both times.
+    """
+    as_of = pd.Timestamp(as_of)
+    before, _ = segment_tables(orders, categories, customers, as_of - pd.Timedelta(days=1), k=k)
+    after, _ = segment_tables(orders, categories, customers, as_of, k=k)
+    both = before.merge(after, on="customer_id", suffixes=("_before", "_after"))
+    changed = both["segment_name_before"] != both["segment_name_after"]
+    return {
+        "customers_compared": len(both),
+        "segment_changed_share": float(changed.mean()) if len(both) else float("nan"),
+        "new_customers": len(after) - len(both),
+    }
+
+
+def candidate_table(churn_metrics: pd.DataFrame, clv_metrics: pd.DataFrame) -> pd.DataFrame:
+    """Every candidate's held-back metrics and the chosen method, churn and CLV, one row per candidate."""
+    churn = churn_metrics[churn_metrics["period"] == "held_back"]
+    clv = clv_metrics[clv_metrics["period"] == "held_back"]
+    rows = [
+        {
+            "model": "churn",
+            "method": r.method,
+            "chosen": bool(r.used_for_scoring),
+            "roc_auc": r.roc_auc,
+            "pr_auc": r.pr_auc,
+            "precision_top_decile": r.precision_top_decile,
+        }
+        for r in churn.itertuples()
+    ] + [
+        {
+            "model": f"clv ({r.metric_basis})",
+            "method": r.method,
+            "chosen": bool(r.chosen),
+            "total_ratio": r.total_ratio,
+            "mae": r.mae,
+            "spearman_r": r.spearman_r,
+            "top_decile_capture": r.top_decile_capture,
+        }
+        for r in clv.itertuples()
+    ]
+    return pd.DataFrame(rows)
+
+
+def _orders_frame(customer, date, net, order_id=None, completed=None) -> pd.DataFrame:
+    """The model input frame (the columns of ``int_ml_orders`` the package reads)."""
+    n = len(customer)
+    return pd.DataFrame(
+        {
+            "order_id": pd.array(
+                np.asarray(order_id if order_id is not None else np.arange(n).astype(str)), dtype="str"
+            ),
+            "customer_id": pd.array(np.asarray(customer).astype(str), dtype="str"),
+            "order_date": pd.to_datetime(date).dt.floor("D").astype("datetime64[us]").to_numpy(),
+            "is_completed": np.ones(n, dtype=bool) if completed is None else np.asarray(completed, dtype=bool),
+            "gross_revenue": net,
+            "discount_amount": None if net is None else np.zeros(n),
+            "net_revenue": net,
+        }
+    )
+
+
+def scenario_inputs(
+    name: str, work_dir, seed: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """``(orders, categories, customers, truth)`` of a generator scenario (``customer_intelligence.tools.scenarios``).
+
+    The raw export is mapped to the models' input frame in pandas, with the warehouse's main rules in
+    their simplest form (not its row rules R1-R7): one order per order / invoice / receipt id (per row
+    where the export has none), net = sum of quantity x price, credit notes (``C...``) kept as negative
+    orders (returns net against purchases), adjustment rows (``A...``) and rows without a customer
+    dropped, no amounts for the event log. The
+    ``default`` scenario is the project's generator at 10,000 orders without dirt, with its planted
+    personas as ``truth``.
+    """
+    from pathlib import Path
+
+    from customer_intelligence.tools.scenarios import write_scenario
+
+    work_dir = Path(work_dir)
+    if name == "default":
+        from customer_intelligence.generate import generate
+
+        generate(10_000, seed, work_dir / "raw", work_dir / "truth", fmt="parquet", dirt_rate=0.0, progress=False)
+        return (*_generator_inputs(work_dir / "raw"), pd.read_parquet(work_dir / "truth" / "personas.parquet"))
+    raw = pd.read_csv(write_scenario(name, seed, work_dir / "raw") / "orders.csv")
+    if name == "cohort":
+        date = pd.to_datetime(raw["Date"].astype(str), format="%Y%m%d")
+        return _orders_frame(raw["CustomerID"], date, raw["Amount"].to_numpy(dtype=np.float64)), None, None, None
+    if name == "event_log":
+        return _orders_frame(raw["CustomerID"], pd.to_datetime(raw["PurchaseDate"]), None), None, None, None
+    if name == "gift_shop":
+        raw = raw[raw["CustomerID"].notna() & ~raw["InvoiceNo"].astype(str).str.startswith("A")].copy()
+        raw["line"] = raw["Quantity"] * raw["UnitPrice"]
+        raw["when"] = pd.to_datetime(raw["InvoiceDate"], format="%m/%d/%Y %H:%M")
+        keys = ["InvoiceNo", "CustomerID"]
+        inv = raw.groupby(keys, as_index=False).agg(net=("line", "sum"), when=("when", "min"))
+        # credit notes stay as negative orders of the same customer: a same-day cancellation nets to zero
+        customer = inv["CustomerID"].astype("int64").astype(str)
+        return (
+            _orders_frame(customer, inv["when"], inv["net"].to_numpy(), inv["InvoiceNo"]),
+            None,
+            None,
+            None,
+        )
+    if name == "grocery":
+        raw["line"] = raw["Qty"] * raw["Price"]
+        rec = raw.groupby(["ReceiptId", "MemberId"], as_index=False).agg(net=("line", "sum"), when=("Timestamp", "min"))
+        frame = _orders_frame(rec["MemberId"], pd.to_datetime(rec["when"]), rec["net"].to_numpy(), rec["ReceiptId"])
+        return frame, None, None, None
+    raise ValueError(f"unknown scenario {name!r}")
+
+
+def _generator_inputs(raw) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(orders, categories, customers)`` from the generator's raw parquet files, as the marts define them."""
+    orders_raw = pd.read_parquet(raw / "orders.parquet")
+    lines = pd.read_parquet(raw / "order_lines.parquet").merge(
+        pd.read_parquet(raw / "products.parquet")[["product_id", "category"]], on="product_id", how="left"
+    )
+    lines["gross"] = lines["quantity"] * lines["unit_price"]
+    per_order = lines.groupby("order_id", as_index=False).agg(
+        gross=("gross", "sum"), discount=("discount_amount", "sum")
+    )
+    o = orders_raw.merge(per_order, on="order_id", how="left").fillna({"gross": 0.0, "discount": 0.0})
+    orders = _orders_frame(o["customer_id"], o["order_ts"], (o["gross"] - o["discount"]).to_numpy(), o["order_id"])
+    orders["is_completed"] = (o["status"] == "completed").to_numpy()
+    orders["gross_revenue"] = o["gross"].to_numpy()
+    orders["discount_amount"] = o["discount"].to_numpy()
+    completed = orders_raw.loc[orders_raw["status"] == "completed", ["order_id"]]
+    cl = lines.merge(completed, on="order_id")
+    cl = cl.merge(orders_raw[["order_id", "customer_id"]], on="order_id")
+    cl["net"] = cl["gross"] - cl["discount_amount"]
+    categories = cl.groupby(["customer_id", "category"], as_index=False).agg(net_revenue=("net", "sum"))
+    customers_raw = pd.read_parquet(raw / "customers.parquet")
+    customers = pd.DataFrame(
+        {"customer_id": customers_raw["customer_id"], "signup_date": customers_raw["signup_ts"].dt.floor("D")}
+    )
+    return orders, categories, customers
+
+
+def scenario_report(name: str, work_dir, seed: int = 1) -> dict:
+    """Run segments, churn and CLV on a scenario; the 14.5 figures and every candidate's held-back metrics."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from customer_intelligence.features import customer_features, has_amounts
+    from customer_intelligence.ml.naming import load_definitions, meets
+    from customer_intelligence.segments import SEGMENT_FEATURES, SEGMENT_NAMES
+
+    orders, categories, customers, truth = scenario_inputs(name, work_dir, seed)
+    seg, prof = segment_tables(orders, categories, customers, None)
+    churn, churn_metrics = churn_tables(orders, customers, None)
+    clv, clv_metrics = clv_table(orders, None)
+    feats = customer_features(orders, None, categories, customers)
+    defs = load_definitions().set_index("segment")
+    centres = pd.DataFrame({c: prof[f"centroid_{c}"].to_numpy() for c in SEGMENT_FEATURES})
+    failing = [
+        n
+        for i, n in enumerate(prof["segment_name"])
+        if n in SEGMENT_NAMES and not meets(centres.iloc[[i]], defs.loc[n, "rule"], feats)[0]
+    ]
+    report = {
+        "scenario": name,
+        "customers": len(seg),
+        "orders": int(orders["is_completed"].sum()),
+        "has_amounts": has_amounts(orders),
+        "segments": sorted(set(prof["segment_name"])),
+        "segments_failing_definition": failing,
+        "ari": float("nan"),
+        "candidates": candidate_table(churn_metrics, clv_metrics),
+        "churn_metrics": churn_metrics,
+        "clv_metrics": clv_metrics,
+        "clv": clv,
+    }
+    if truth is not None:
+        joined = seg.merge(truth, on="customer_id")
+        report["ari"] = float(adjusted_rand_score(joined["segment_truth"], joined["segment_name"]))
+    return report
+
+
+def print_scenarios(names, work_root, seed: int = 1) -> None:  # pragma: no cover - command line output
+    """Print each scenario's held-back candidate table, chosen methods and segment figures."""
+    from pathlib import Path
+
+    pd.set_option("display.width", 200)
+    for name in names:
+        r = scenario_report(name, Path(work_root) / name, seed)
+        print(f"\n== {name}: {r['customers']} customers, {r['orders']} completed orders, amounts={r['has_amounts']}")
+        print(
+            f"segments: {', '.join(r['segments'])}; ARI vs planted: {r['ari']:.3f}; "
+            f"failing their definition: {r['segments_failing_definition'] or 'none'}"
+        )
+        print(r["candidates"].round(3).to_string(index=False))
+        orders, categories, customers, _ = scenario_inputs(name, Path(work_root) / name, seed)
+        as_of = pd.Timestamp(orders["order_date"].max()) + pd.Timedelta(days=1)
+        stability = segment_stability(orders, categories, customers, as_of)
+        print(
+            f"segment stability: {100 * stability['segment_changed_share']:.2f} % of "
+            f"{stability['customers_compared']} customers change segment when the last day is appended"
+        )
 
 
 def main() -> None:  # pragma: no cover - command line wrapper
@@ -142,7 +362,14 @@ def main() -> None:  # pragma: no cover - command line wrapper
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--orders-per-customer", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--scenarios", nargs="*", help="instead: run the models on these generator scenarios")
+    ap.add_argument("--work-dir", default="/tmp/ml_bench_scenarios", help="where scenario files are written")
     args = ap.parse_args()
+    if args.scenarios is not None:
+        from customer_intelligence.tools.scenarios import SCENARIOS
+
+        print_scenarios(args.scenarios or SCENARIOS, args.work_dir, args.seed or 1)
+        return
     for k, v in run_benchmark(args.customers, args.orders_per_customer, args.seed).items():
         print(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}")
 

@@ -4,8 +4,9 @@ A dbt Python model returns one table, but k-means, the churn model and the CLV m
 two (customer scores and a profile or metrics table). The entry points here run an analysis once per
 dbt process and input and hand each model its table, so ``ml_customer_segments`` and
 ``ml_segment_profiles`` share a single k-means fit. The memo key is the analysis, its parameters and
-a fingerprint of the input orders (row count, completed count, revenue sum and date sum): a different
-input or parameter always recomputes, so the memo can change speed, never results.
+a fingerprint of every input frame (orders: row count, completed count, revenue sum and date sum; the
+customers and categories frames: a hash of their values): a different input or parameter always
+recomputes, so the memo can change speed, never results.
 """
 
 from __future__ import annotations
@@ -21,13 +22,10 @@ import pandas as pd
 
 from customer_intelligence.churn import churn_tables
 from customer_intelligence.clv import clv_table
-from customer_intelligence.features import SEGMENT_FEATURES, customer_features
-from customer_intelligence.segments import SEGMENT_NAMES, segment_tables
+from customer_intelligence.features import customer_features, has_amounts
+from customer_intelligence.segments import segments_from_features
 
 log = logging.getLogger(__name__)
-
-#: Below this many customers with a completed order, k-means is not meaningful: rules segment them.
-MIN_KMEANS_CUSTOMERS = 50
 
 #: The columns of ``int_ml_orders`` the package reads; only these are fetched (at 10 M orders the
 #: unused ``order_id`` text and ``item_count`` were a third of each Python model's input frame).
@@ -56,6 +54,16 @@ def fingerprint(orders: pd.DataFrame) -> tuple:
     )
 
 
+def frame_fingerprint(frame: pd.DataFrame | None) -> tuple:
+    """A cheap identity of any input frame (``None`` for no frame): its columns, rows and a hash of
+    its values (``pandas.util.hash_pandas_object``, summed), so a changed customers or categories frame
+    recomputes too."""
+    if frame is None:
+        return (None,)
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+    return (tuple(frame.columns), len(frame), int(hashed.sum(dtype=np.uint64)))
+
+
 #: One analysis computes at a time in a process, and through :func:`exclusive` one Python model loads
 #: and computes at a time. dbt runs Python models on several threads: without the lock two models of
 #: one analysis could both compute it, and two analyses would hold their inputs and working memory at
@@ -73,9 +81,12 @@ def exclusive() -> Iterator[None]:
         yield
 
 
-def memoised(name: str, params: tuple, orders: pd.DataFrame, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per (name, params, orders fingerprint) in this process, one at a time."""
-    key = (name, params, fingerprint(orders))
+def memoised(
+    name: str, params: tuple, orders: pd.DataFrame, compute: Callable[[], Any], *others: pd.DataFrame | None
+) -> Any:
+    """``compute()`` once per (name, params, orders fingerprint, fingerprint of every other input frame)
+    in this process, one at a time."""
+    key = (name, params, fingerprint(orders), *(frame_fingerprint(f) for f in others))
     with _COMPUTE_LOCK:
         if key not in _MEMO:
             _MEMO.clear() if len(_MEMO) > 8 else None
@@ -83,78 +94,25 @@ def memoised(name: str, params: tuple, orders: pd.DataFrame, compute: Callable[[
         return _MEMO[key]
 
 
-def rule_segment(features: pd.DataFrame) -> pd.Series:
-    """The fallback segment of each customer when there are too few customers for k-means.
-
-    In order: New (first order within 180 days), At-Risk / Dormant (no order for 180 days),
-    Discount-Driven (discount above 25 % of gross), High-Value Active (revenue in the top quarter),
-    else Loyal Regulars.
-    """
-    high_value = features["net_revenue"] >= features["net_revenue"].quantile(0.75)
-    choices = [
-        (features["tenure_days"] < 180, "New"),
-        (features["recency_days"] >= 180, "At-Risk / Dormant"),
-        (features["discount_share"] > 0.25, "Discount-Driven"),
-        (high_value, "High-Value Active"),
-    ]
-    segment = pd.Series("Loyal Regulars", index=features.index, dtype="str")
-    for condition, name in reversed(choices):
-        segment = segment.where(~condition, name)
-    return segment
-
-
-def rule_segment_tables(features: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Segment tables with the same columns as k-means', from :func:`rule_segment` (distance 0, k = segments)."""
-    features = features.sort_values("customer_id").reset_index(drop=True)
-    segment = rule_segment(features)
-    cluster_of = {name: i for i, name in enumerate(SEGMENT_NAMES)}
-    assignments = pd.DataFrame(
-        {
-            "customer_id": features["customer_id"].astype("str"),
-            "cluster_id": segment.map(cluster_of).astype("int64"),
-            "segment_name": segment,
-            "segment": segment,
-            "distance_to_centroid": 0.0,
-        }
-    )
-    grouped = features.assign(segment=segment).groupby("segment", sort=False)
-    profiles = grouped.size().rename("customers").to_frame()
-    profiles["customer_share"] = profiles["customers"] / max(len(features), 1)
-    profiles["net_revenue"] = grouped["net_revenue"].sum()
-    total = float(features["net_revenue"].sum())
-    profiles["revenue_share"] = profiles["net_revenue"] / total if total else 0.0
-    means = grouped[list(SEGMENT_FEATURES)].mean()
-    for prefix in ("centroid", "mean"):
-        for column in SEGMENT_FEATURES:
-            profiles[f"{prefix}_{column}"] = means[column]
-    profiles = profiles.reset_index()
-    profiles.insert(0, "cluster_id", profiles["segment"].map(cluster_of))
-    profiles.insert(1, "segment_name", profiles["segment"])
-    profiles["k"] = len(profiles)
-    profiles["silhouette"] = float("nan")
-    profiles = profiles.astype({"cluster_id": "int64", "customers": "int64", "k": "int64"})
-    columns = ["cluster_id", "segment_name", "segment", "customers", "customer_share", "net_revenue", "revenue_share"]
-    rest = [c for c in profiles.columns if c not in columns]
-    return assignments, profiles[columns + rest].sort_values("cluster_id").reset_index(drop=True)
-
-
 def segments(
-    orders: pd.DataFrame, categories: pd.DataFrame, customers: pd.DataFrame, as_of, k: int | None, random_state: int
+    orders: pd.DataFrame,
+    categories: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of,
+    k: int | None,
+    random_state: int,
+    definitions: pd.DataFrame | None = None,
+    variables: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customer_segments, segment_profiles), computed once per input; rules below MIN_KMEANS_CUSTOMERS."""
+    """(customer_segments, segment_profiles), computed once per input (features computed once); rules
+    below :data:`~customer_intelligence.segments.MIN_KMEANS_CUSTOMERS`."""
 
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         features = customer_features(orders, as_of, categories, customers)
-        if len(features) < MIN_KMEANS_CUSTOMERS:
-            log.warning(
-                "segments: %d customers with a completed order (< %d): k-means skipped, rule-based segments used",
-                len(features),
-                MIN_KMEANS_CUSTOMERS,
-            )
-            return rule_segment_tables(features)
-        return segment_tables(orders, categories, customers, as_of=as_of, k=k, random_state=random_state)
+        return segments_from_features(features, k, random_state, has_amounts(orders), definitions, variables)
 
-    return memoised("segments", (str(as_of), k, random_state), orders, compute)
+    params = (str(as_of), k, random_state, tuple(sorted((variables or {}).items())))
+    return memoised("segments", params, orders, compute, categories, customers, definitions)
 
 
 def churn(
@@ -166,12 +124,20 @@ def churn(
         (str(as_of), horizon_days, random_state),
         orders,
         lambda: churn_tables(orders, customers, as_of=as_of, horizon_days=horizon_days, random_state=random_state),
+        customers,
     )
 
 
-def clv(orders: pd.DataFrame, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+def clv(
+    orders: pd.DataFrame, as_of, horizon_days: int = 90, random_state: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customer_clv, clv_metrics), computed once per input."""
-    return memoised("clv", (str(as_of),), orders, lambda: clv_table(orders, as_of=as_of))
+    return memoised(
+        "clv",
+        (str(as_of), horizon_days, random_state),
+        orders,
+        lambda: clv_table(orders, as_of=as_of, horizon_days=horizon_days, random_state=random_state),
+    )
 
 
 def parse_int_option(value: Any, name: str, low: int, high: int, allow_empty: bool = False) -> int | None:
@@ -196,6 +162,9 @@ def prepare_inputs(
     churn_horizon_days: Any,
     ml_random_state: Any,
     categories: Any = None,
+    definitions: Any = None,
+    at_risk_inactivity_days: Any = None,
+    churn_inactivity_days: Any = None,
 ) -> dict[str, Any]:
     """The inputs of the ML models as pandas frames and validated options.
 
@@ -210,6 +179,15 @@ def prepare_inputs(
         "horizon_days": parse_int_option(churn_horizon_days, "churn_horizon_days", 7, 365),
         "random_state": parse_int_option(ml_random_state, "ml_random_state", 0, 2**31 - 1),
         "categories": None if categories is None else to_pandas(categories),
+        "definitions": None if definitions is None else to_pandas(definitions),
+        "variables": {
+            name: float(parse_int_option(value, name, 1, 3650))
+            for name, value in (
+                ("at_risk_inactivity_days", at_risk_inactivity_days),
+                ("churn_inactivity_days", churn_inactivity_days),
+            )
+            if value is not None
+        },
     }
     return inputs
 
@@ -227,7 +205,16 @@ def run(analysis: str, to_pandas: Callable[..., pd.DataFrame], **refs_and_option
         inputs = prepare_inputs(to_pandas, **refs_and_options)
         orders, customers, as_of = inputs["orders"], inputs["customers"], inputs["as_of"]
         if analysis == "segments":
-            return segments(orders, inputs["categories"], customers, as_of, inputs["k"], inputs["random_state"])
+            return segments(
+                orders,
+                inputs["categories"],
+                customers,
+                as_of,
+                inputs["k"],
+                inputs["random_state"],
+                inputs["definitions"],
+                inputs["variables"],
+            )
         if analysis == "churn":
             return churn(orders, customers, as_of, inputs["horizon_days"], inputs["random_state"])
-        return clv(orders, as_of)
+        return clv(orders, as_of, inputs["horizon_days"], inputs["random_state"])

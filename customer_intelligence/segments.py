@@ -8,36 +8,24 @@ Method
    A feature that is constant (e.g. ``category_breadth`` when no category data is given) carries no
    information and is dropped.
 2. ``k`` is fixed by the caller or chosen by :func:`choose_k`: the mean silhouette over ``k_range``
-   (default 5..8: fewer than five clusters cannot carry the five business names, so the search starts
-   at five; pass ``k_range`` to widen it), computed on a seeded random sample (default 5,000 rows) of
-   the customers; the largest score wins, ties go to the smaller ``k``. Behavioural data often has
-   more natural groups than business names (e.g. one-off buyers and lapsed regulars are both
-   "At-Risk / Dormant"), which is why ``k`` may exceed five; the extra clusters keep their base name.
+   (default 5..8), computed on a seeded random sample (default 5,000 rows) of the customers; the
+   largest score wins, ties go to the smaller ``k``.
 3. :func:`fit_segments` fits ``KMeans`` (``n_init`` fixed, ``random_state`` fixed) on a seeded sample
    of at most ``fit_sample_size`` rows (default 50,000) and assigns every customer to the nearest
    centroid. Rows are sorted by ``customer_id`` before sampling, so shuffled input gives identical
    assignments.
-4. :func:`name_clusters` names clusters from their centroids in standardised space (z-scores of the
-   transformed features) by the scoring rules in :data:`NAME_RULES`: each name has a linear score
-   over the centroid z-scores, and the five names are matched one-to-one to clusters maximising the
-   total score (Hungarian assignment, ``scipy.optimize.linear_sum_assignment``). The rules:
-
-   ======================  =========================================================================
-   name                    score (z = centroid z-score; R revenue, F orders, Rc recency, T tenure,
-                           A AOV, D discount share)
-   ======================  =========================================================================
-   High-Value Active       ``R + A - Rc``: big spenders (large baskets) who bought recently
-   Loyal Regulars          ``F + T - Rc - D``: many orders over a long relationship, little discount
-   Discount-Driven         ``2 D``: the highest share of gross revenue given away as discount
-   New                     ``-2 T - F``: shortest relationship, few orders so far
-   At-Risk / Dormant       ``2 Rc - F``: longest since the last order
-   ======================  =========================================================================
-
-   With ``k > 5`` the extra clusters (those not matched) take the name whose score is highest for
-   them, suffixed " 2", " 3", ... in order of decreasing score; with ``k < 5`` only ``k`` names are
-   used. Names depend only on centroids, and ``cluster_id`` is the position of the name in
-   :data:`SEGMENT_NAMES` order (suffixes after their base), so ids and names are stable across
-   rebuilds and do not depend on the arbitrary k-means label order.
+4. **Earned names** (:mod:`customer_intelligence.ml.naming`): each cluster centre, back in original
+   units, is tested against the definitions of seed ``segment_definitions`` in priority order and
+   takes the first name it meets (e.g. High-Value Active: net revenue at least the population's 80th
+   percentile, recency better than the median and within ``at_risk_inactivity_days``); names that need
+   amounts or discounts are never given on data without them. A centre meeting no definition gets a
+   descriptive name from its recency and value, e.g. "Lapsed mid-value". Clusters earning the same
+   name are one segment: they share ``segment_name`` and keep their own ``cluster_id``. There are no
+   numeric suffixes. ``cluster_id`` orders clusters by name (catalogued names in
+   :data:`SEGMENT_NAMES` order, then descriptive names) and then by centre, so ids and names do not
+   depend on the arbitrary k-means label order.
+5. Below :data:`MIN_KMEANS_CUSTOMERS` customers k-means is skipped and the same definitions name each
+   customer (:func:`rule_segment`).
 
 Outputs
 -------
@@ -47,9 +35,9 @@ The population is every customer with at least one completed order before ``as_o
 
 =====================  =======  ===============================================================
 customer_id            str      customer key
-cluster_id             int64    0..k-1, ordered by segment name (see above)
-segment_name           str      unique per cluster, e.g. "Loyal Regulars" or "Loyal Regulars 2"
-segment                str      base name (one of :data:`SEGMENT_NAMES`), drives the action
+cluster_id             int64    0..k-1, ordered by segment name, then centre (see above)
+segment_name           str      earned or descriptive name, e.g. "Loyal Regulars", "Lapsed mid-value"
+segment                str      the same as segment_name (kept for the action table)
 distance_to_centroid   float64  Euclidean distance to the cluster centre in standardised space
 =====================  =======  ===============================================================
 
@@ -76,11 +64,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
@@ -89,23 +76,30 @@ from customer_intelligence.features import (
     LOG_FEATURES,
     SEGMENT_FEATURES,
     customer_features,
+    has_amounts,
     model_matrix,
+    sample_index,
 )
+from customer_intelligence.ml.naming import earn_names
 
 __all__ = [
-    "NAME_RULES",
+    "MIN_KMEANS_CUSTOMERS",
     "SEGMENT_NAMES",
     "assign_segments",
     "choose_k",
     "fit_segments",
-    "name_clusters",
+    "name_order_key",
+    "rule_segment",
+    "rule_segment_tables",
     "segment_profiles",
     "segment_tables",
+    "segments_from_features",
 ]
 
 log = logging.getLogger(__name__)
 
-#: The five business segment names, in canonical (cluster_id) order.
+#: The catalogued names a segment can earn, in display (cluster_id) order (seed segment_catalog, type
+#: ml_segment); their definitions are in seed segment_definitions (:mod:`customer_intelligence.ml.naming`).
 SEGMENT_NAMES: tuple[str, ...] = (
     "High-Value Active",
     "Loyal Regulars",
@@ -114,24 +108,7 @@ SEGMENT_NAMES: tuple[str, ...] = (
     "At-Risk / Dormant",
 )
 
-#: Linear naming scores over centroid z-scores (feature -> weight), one dict per segment name.
-NAME_RULES: dict[str, dict[str, float]] = {
-    "High-Value Active": {"net_revenue": 1.0, "aov": 1.0, "recency_days": -1.0},
-    "Loyal Regulars": {"orders_count": 1.0, "tenure_days": 1.0, "recency_days": -1.0, "discount_share": -1.0},
-    "Discount-Driven": {"discount_share": 2.0},
-    "New": {"tenure_days": -2.0, "orders_count": -1.0},
-    "At-Risk / Dormant": {"recency_days": 2.0, "orders_count": -1.0},
-}
-
 DEFAULT_K_RANGE: tuple[int, ...] = (5, 6, 7, 8)
-
-
-def _sample_index(n: int, size: int, random_state: int) -> np.ndarray:
-    """Sorted seeded sample of row positions (all rows when ``n <= size``)."""
-    if n <= size:
-        return np.arange(n)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n, size=size, replace=False))
 
 
 def choose_k(
@@ -147,7 +124,7 @@ def choose_k(
     scores it with ``silhouette_score`` on the same sample. Candidates with ``k >= n_sample`` are
     skipped. Returns the best ``k`` (ties: smaller ``k``) and the score per ``k``.
     """
-    idx = _sample_index(len(X), sample_size, random_state)
+    idx = sample_index(len(X), sample_size, random_state)
     Xs = X[idx]
     n_distinct = len(np.unique(Xs, axis=0)) if len(Xs) <= 50_000 else len(Xs)
     scores: dict[int, float] = {}
@@ -177,7 +154,7 @@ def fit_segments(
     Returns the fitted model, the label of every row (k-means' own arbitrary numbering) and the
     Euclidean distance of every row to its centre.
     """
-    idx = _sample_index(len(X), fit_sample_size, random_state)
+    idx = sample_index(len(X), fit_sample_size, random_state)
     # single-threaded native code: deterministic and not slowed down by spinning threads on a busy host
     with threadpool_limits(limits=1):
         model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(X[idx])
@@ -199,65 +176,10 @@ def _nearest(centers: np.ndarray, X: np.ndarray, chunk: int = 200_000) -> tuple[
     return labels, dist
 
 
-def name_scores(centroids_z: pd.DataFrame, rules: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
-    """Score matrix (clusters x names) from centroid z-scores by :data:`NAME_RULES`.
-
-    Features missing from ``centroids_z`` (e.g. a dropped constant feature) count as 0.
-    """
-    rules = rules or NAME_RULES
-    out = {}
-    for name, weights in rules.items():
-        s = np.zeros(len(centroids_z))
-        for feat, w in weights.items():
-            if feat in centroids_z.columns:
-                s = s + w * centroids_z[feat].to_numpy(dtype=np.float64)
-        out[name] = s
-    return pd.DataFrame(out, index=centroids_z.index)
-
-
-def name_clusters(
-    centroids_z: pd.DataFrame, rules: dict[str, dict[str, float]] | None = None
-) -> list[str]:
-    """Business names for clusters from their standardised centroids (one row per cluster).
-
-    Unique names: the first ``min(k, 5)`` are matched one-to-one by maximum total score; any extra
-    cluster takes its best-scoring name with a numeric suffix (" 2", " 3", ...) assigned in order of
-    decreasing score, ties broken by the centroid values, so the result does not depend on row order.
-    """
-    scores = name_scores(centroids_z, rules)
-    names = list(scores.columns)
-    S = scores.to_numpy()
-    k = len(S)
-    rows, cols = linear_sum_assignment(-np.round(S, 9))
-    result: list[str | None] = [None] * k
-    for r, c in zip(rows, cols, strict=True):
-        result[r] = names[c]
-    extra = [r for r in range(k) if result[r] is None]
-    if extra:
-        counts = {n: 1 for n in names}
-        # deterministic order: best score first, then lexicographic centroid values
-        key_vals = np.round(centroids_z.to_numpy(), 9)
-        extra.sort(key=lambda r: (-round(float(S[r].max()), 9), tuple(key_vals[r])))
-        for r in extra:
-            base = names[int(np.argmax(np.round(S[r], 9)))]
-            counts[base] += 1
-            result[r] = f"{base} {counts[base]}"
-    return [str(n) for n in result]
-
-
-def base_segment(name: str) -> str:
-    """Base segment of a possibly suffixed name (``"Loyal Regulars 2"`` -> ``"Loyal Regulars"``)."""
-    for base in SEGMENT_NAMES:
-        if name == base or name.startswith(base + " "):
-            return base
-    return name
-
-
-def _name_order_key(name: str) -> tuple[int, int]:
-    base = base_segment(name)
-    pos = SEGMENT_NAMES.index(base) if base in SEGMENT_NAMES else len(SEGMENT_NAMES)
-    suffix = name[len(base) :].strip()
-    return pos, int(suffix) if suffix.isdigit() else 1
+def name_order_key(name: str) -> tuple[int, str]:
+    """Display order of a segment name: catalogued names in :data:`SEGMENT_NAMES` order, then descriptive
+    names alphabetically."""
+    return (SEGMENT_NAMES.index(name), "") if name in SEGMENT_NAMES else (len(SEGMENT_NAMES), name)
 
 
 def segment_profiles(
@@ -315,11 +237,17 @@ def assign_segments(
     silhouette_sample_size: int = 5_000,
     fit_sample_size: int = 50_000,
     feature_columns: Sequence[str] = SEGMENT_FEATURES,
+    with_amounts: bool = True,
+    definitions: pd.DataFrame | None = None,
+    variables: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Segment customers: returns ``(customer_segments, segment_profiles)`` (see module docstring).
 
     ``features`` is a frame from :func:`~customer_intelligence.features.customer_features` (any row
-    order). ``k=None`` chooses ``k`` by silhouette over ``k_range``.
+    order). ``k=None`` chooses ``k`` by silhouette over ``k_range``. ``with_amounts=False`` (the data has
+    no money) keeps money-based names away; ``definitions`` / ``variables`` are the seed
+    segment_definitions and the dbt vars its rules name (defaults: the seed CSV and
+    :data:`~customer_intelligence.ml.naming.DEFAULT_VARS`).
     """
     if len(features) == 0:
         return _empty_assignments(), _empty_profiles(feature_columns)
@@ -339,37 +267,36 @@ def assign_segments(
     k = int(min(k, max(n_distinct, 1)))
     model, raw_labels, dist = fit_segments(X, k, random_state, fit_sample_size)
 
-    centers_z = pd.DataFrame(model.cluster_centers_, columns=cols)
-    names = name_clusters(centers_z)
-    order = sorted(range(k), key=lambda i: _name_order_key(names[i]))
-    new_id = np.empty(k, dtype=np.int64)
-    new_id[order] = np.arange(k)
-    cluster_id = new_id[raw_labels]
-    names_by_id = [names[i] for i in order]
-
-    assignments = pd.DataFrame(
-        {
-            "customer_id": feats["customer_id"].astype("str").array,
-            "cluster_id": cluster_id.astype(np.int64),
-            "segment_name": pd.array(np.asarray(names_by_id, dtype=object)[cluster_id], dtype="str"),
-            "segment": pd.array(
-                np.asarray([base_segment(n) for n in names_by_id], dtype=object)[cluster_id], dtype="str"
-            ),
-            "distance_to_centroid": dist.astype(np.float64),
-        }
-    )
-
-    # centroids back in original units
-    raw_centers = scaler.inverse_transform(model.cluster_centers_[order])
-    cent = pd.DataFrame(raw_centers, columns=cols, index=pd.Index(np.arange(k), name="cluster_id"))
+    # centres back in original units (expm1 of the log features; a dropped constant keeps its value)
+    cent = pd.DataFrame(scaler.inverse_transform(model.cluster_centers_), columns=cols)
     for c in cols:
         if c in LOG_FEATURES:
             cent[c] = np.expm1(cent[c])
     for c, v in constants.items():
         cent[c] = v
     cent = cent[list(feature_columns)]
+    names = earn_names(cent, feats, with_amounts, with_discounts(feats), definitions, variables)
+    # cluster ids: by name, then (same name) by the centre's values, so they do not depend on k-means labels
+    key_vals = np.round(model.cluster_centers_, 9)
+    order = sorted(range(k), key=lambda i: (name_order_key(names[i]), tuple(key_vals[i])))
+    new_id = np.empty(k, dtype=np.int64)
+    new_id[order] = np.arange(k)
+    cluster_id = new_id[raw_labels]
+    names_by_id = np.asarray([names[i] for i in order], dtype=object)
 
-    sidx = _sample_index(len(X), silhouette_sample_size, random_state)
+    assignments = pd.DataFrame(
+        {
+            "customer_id": feats["customer_id"].astype("str").array,
+            "cluster_id": cluster_id.astype(np.int64),
+            "segment_name": pd.array(names_by_id[cluster_id], dtype="str"),
+            "segment": pd.array(names_by_id[cluster_id], dtype="str"),
+            "distance_to_centroid": dist.astype(np.float64),
+        }
+    )
+    cent = cent.iloc[order].reset_index(drop=True)
+    cent.index = pd.Index(np.arange(k), name="cluster_id")
+
+    sidx = sample_index(len(X), silhouette_sample_size, random_state)
     sil = (
         float(silhouette_score(X[sidx], cluster_id[sidx]))
         if 1 < len(np.unique(cluster_id[sidx])) < len(sidx)
@@ -410,6 +337,12 @@ def _empty_profiles(feature_columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def with_discounts(features: pd.DataFrame) -> bool:
+    """Whether the data has discounts at all (any completed discount above zero)."""
+    column = "discount_amount" if "discount_amount" in features.columns else "discount_share"
+    return bool((np.nan_to_num(features[column].to_numpy(dtype=np.float64)) > 0).any())
+
+
 def segment_tables(
     orders: pd.DataFrame,
     customer_categories: pd.DataFrame | None,
@@ -417,7 +350,93 @@ def segment_tables(
     as_of: _dt.date | str | pd.Timestamp | None = None,
     k: int | None = None,
     random_state: int = 42,
+    definitions: pd.DataFrame | None = None,
+    variables: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Entry point for the dbt model: ``(customer_segments, segment_profiles)`` at ``as_of``."""
+    """Entry point: ``(customer_segments, segment_profiles)`` at ``as_of`` (features computed once)."""
     feats = customer_features(orders, as_of, customer_categories, customers)
-    return assign_segments(feats, k=k, random_state=random_state)
+    return segments_from_features(feats, k, random_state, has_amounts(orders), definitions, variables)
+
+
+#: Below this many customers with a completed order, k-means is not meaningful: rules segment them.
+MIN_KMEANS_CUSTOMERS = 50
+
+
+def rule_segment(
+    features: pd.DataFrame,
+    with_amounts: bool = True,
+    definitions: pd.DataFrame | None = None,
+    variables: Mapping[str, float] | None = None,
+) -> pd.Series:
+    """The fallback segment of each customer when there are too few customers for k-means: the same
+    definitions as the clusters' (:func:`~customer_intelligence.ml.naming.earn_names`), each customer
+    being its own centre."""
+    names = earn_names(features, features, with_amounts, with_discounts(features), definitions, variables)
+    return pd.Series(names, index=features.index, dtype="str")
+
+
+def rule_segment_tables(
+    features: pd.DataFrame,
+    with_amounts: bool = True,
+    definitions: pd.DataFrame | None = None,
+    variables: Mapping[str, float] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Segment tables with the same columns as k-means', from :func:`rule_segment` (distance 0, k = segments)."""
+    features = features.sort_values("customer_id").reset_index(drop=True)
+    segment = rule_segment(features, with_amounts, definitions, variables)
+    cluster_of = {name: i for i, name in enumerate(sorted(set(segment), key=name_order_key))}
+    assignments = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].astype("str"),
+            "cluster_id": segment.map(cluster_of).astype("int64"),
+            "segment_name": segment,
+            "segment": segment,
+            "distance_to_centroid": 0.0,
+        }
+    )
+    grouped = features.assign(segment=segment).groupby("segment", sort=False)
+    profiles = grouped.size().rename("customers").to_frame()
+    profiles["customer_share"] = profiles["customers"] / max(len(features), 1)
+    profiles["net_revenue"] = grouped["net_revenue"].sum()
+    total = float(features["net_revenue"].sum())
+    profiles["revenue_share"] = profiles["net_revenue"] / total if total else 0.0
+    means = grouped[list(SEGMENT_FEATURES)].mean()
+    for prefix in ("centroid", "mean"):
+        for column in SEGMENT_FEATURES:
+            profiles[f"{prefix}_{column}"] = means[column]
+    profiles = profiles.reset_index()
+    profiles.insert(0, "cluster_id", profiles["segment"].map(cluster_of))
+    profiles.insert(1, "segment_name", profiles["segment"])
+    profiles["k"] = len(profiles)
+    profiles["silhouette"] = float("nan")
+    profiles = profiles.astype({"cluster_id": "int64", "customers": "int64", "k": "int64"})
+    columns = ["cluster_id", "segment_name", "segment", "customers", "customer_share", "net_revenue", "revenue_share"]
+    rest = [c for c in profiles.columns if c not in columns]
+    return assignments, profiles[columns + rest].sort_values("cluster_id").reset_index(drop=True)
+
+
+def segments_from_features(
+    features: pd.DataFrame,
+    k: int | None = None,
+    random_state: int = 42,
+    with_amounts: bool = True,
+    definitions: pd.DataFrame | None = None,
+    variables: Mapping[str, float] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(customer_segments, segment_profiles)`` from a feature frame: k-means, or the rules of
+    :func:`rule_segment` below :data:`MIN_KMEANS_CUSTOMERS` customers (a ``WARNING`` says so)."""
+    if len(features) < MIN_KMEANS_CUSTOMERS:
+        log.warning(
+            "segments: %d customers with a completed order (< %d): k-means skipped, rule-based segments used",
+            len(features),
+            MIN_KMEANS_CUSTOMERS,
+        )
+        return rule_segment_tables(features, with_amounts, definitions, variables)
+    return assign_segments(
+        features,
+        k=k,
+        random_state=random_state,
+        with_amounts=with_amounts,
+        definitions=definitions,
+        variables=variables,
+    )

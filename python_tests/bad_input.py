@@ -46,17 +46,22 @@ def raw_row_count(raw_dir: Path, table: str, encodings: dict[str, str] | None = 
 
 
 def outcomes(build, table: str) -> dict[int, str]:
-    """Where each raw row of a table went: its reject reason, 'staged', or 'duplicate'."""
+    """Where each raw row of a table went: its reject reason, 'staged', or its drop reason
+    ('duplicate': an exact copy; 'superseded_version': an older version of an order)."""
     frame = build.query(
-        f"select _raw_row_number, reject_reason, dedup_rank from staging.base_raw__{table} order by _raw_row_number"
+        f"select _raw_row_number, reject_reason, drop_reason, dedup_rank from staging.base_raw__{table} "
+        "order by _raw_row_number"
     )
     result = {}
     for row in frame.to_dict("records"):
         reason = row["reject_reason"]
         if isinstance(reason, str):
             result[int(row["_raw_row_number"])] = reason
+        elif row["dedup_rank"] == 1:
+            result[int(row["_raw_row_number"])] = "staged"
         else:
-            result[int(row["_raw_row_number"])] = "staged" if row["dedup_rank"] == 1 else "duplicate"
+            drop = row["drop_reason"]
+            result[int(row["_raw_row_number"])] = drop if isinstance(drop, str) else "duplicate"
     return result
 
 

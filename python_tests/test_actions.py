@@ -12,8 +12,8 @@ def inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     segments = pd.DataFrame(
         {
             "customer_id": ["C1", "C2", "C3"],  # C4 has no segment
-            "segment_name": ["High-Value Active", "Loyal Regulars 2", "At-Risk / Dormant"],
-            "segment": ["High-Value Active", "Loyal Regulars", "At-Risk / Dormant"],
+            "segment_name": ["High-Value Active", "Lapsing mid-value", "At-Risk / Dormant"],
+            "segment": ["High-Value Active", "Lapsing mid-value", "At-Risk / Dormant"],
         }
     )
     churn = pd.DataFrame(
@@ -40,8 +40,9 @@ def test_ranking_hand_worked():
     assert out["action_rank"].tolist() == [1, 2, 3, 4]
     assert out["revenue_at_risk"].tolist() == [100.0, 100.0, 50.0, 9.0]
     by_id = out.set_index("customer_id")
-    assert by_id.loc["C2", "recommended_action"] == ACTIONS["Loyal Regulars"]
-    assert by_id.loc["C2", "segment_name"] == "Loyal Regulars 2"
+    # a descriptive segment takes the action of its recency word
+    assert by_id.loc["C2", "recommended_action"] == ACTIONS["Lapsing"]
+    assert by_id.loc["C2", "segment_name"] == "Lapsing mid-value"
     assert by_id.loc["C1", "recommended_action"] == "Retention and loyalty programme: early access, VIP service"
     assert by_id.loc["C3", "recommended_action"] == "Low-cost win-back campaign; deprioritise if low value"
     assert by_id.loc["C4", "segment"] == "Unsegmented"
@@ -51,13 +52,32 @@ def test_ranking_hand_worked():
 
 
 def test_action_strings_per_segment():
+    # read from seeds/segment_catalog.csv (types ml_segment and ml_trait), the one place they are written
     assert ACTIONS == {
         "High-Value Active": "Retention and loyalty programme: early access, VIP service",
         "Loyal Regulars": "Cross-sell and upgrade to Prime / VIP tier",
         "Discount-Driven": "Targeted value offers with margin guardrails; move from discounts to loyalty points",
         "New": "Onboarding series and second-purchase incentive",
         "At-Risk / Dormant": "Low-cost win-back campaign; deprioritise if low value",
+        "Active": "Nurture: relevant recommendations and a reason for the next order",
+        "Lapsing": "Reactivate: a timely reminder or offer before the customer is lost",
+        "Lapsed": "Low-cost win-back; deprioritise if low value",
     }
+
+
+def test_actions_follow_a_catalog_passed_by_dbt():
+    segments, churn, clv = inputs()
+    catalog = pd.DataFrame(
+        {
+            "segment_type": ["ml_segment", "ml_trait", "gender"],
+            "segment": ["High-Value Active", "Lapsing", "Male"],
+            "recommended_action": ["Call them", "Send a reminder", "unused"],
+        }
+    )
+    out = action_table(segments, churn, clv, catalog=catalog).set_index("customer_id")
+    assert out.loc["C1", "recommended_action"] == "Call them"
+    assert out.loc["C2", "recommended_action"] == "Send a reminder"
+    assert out.loc["C3", "recommended_action"] == DEFAULT_ACTION  # not in this catalog
 
 
 def test_input_order_does_not_matter_and_dtypes():

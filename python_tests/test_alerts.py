@@ -43,6 +43,11 @@ def customers_frame(rows: list[tuple]) -> pd.DataFrame:
         recency_days=30,
         last_order_date=pd.Timestamp("2024-12-01"),
         recommended_action="Cross-sell",
+        churn_driver_1="no order for 30 days (usual gap 20 days; typical customer 45 days): +12 pts",
+        churn_driver_2="1 order in the last horizon (typical 2 orders): +3 pts",
+        churn_driver_3=None,
+        churn_drivers="no order for 30 days (usual gap 20 days; typical customer 45 days): +12 pts; "
+        "1 order in the last horizon (typical 2 orders): +3 pts",
     )
 
 
@@ -91,7 +96,7 @@ def write_warehouse(path: Path, customers: pd.DataFrame, as_of_date: str) -> Non
     """A minimal warehouse with the two marts the alerts read."""
     path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as con:
-        con.register("actions", customers.drop(columns=["monetary_score"]))
+        con.register("actions", customers.drop(columns=["monetary_score", "churn_drivers"]))
         con.register("scores", customers[["customer_id", "monetary_score"]].assign(as_of_date=pd.Timestamp(as_of_date)))
         con.execute("create schema marts")
         con.execute("create table marts.ml_customer_actions as select * from actions")
@@ -119,6 +124,8 @@ def test_end_to_end_on_files_fires_exactly_once(tmp_path):
     assert written["customer_id"].tolist() == ["C09"] and list(written.columns) == ALERT_COLUMNS
     payload = json.loads((alerts_dir / "2025-01-08.json").read_text())
     assert payload["alert_count"] == 1 and payload["alerts"][0]["customer_id"] == "C09"
+    # the drivers of the action table, joined in rank order (a missing third driver is skipped)
+    assert payload["alerts"][0]["churn_drivers"] == TEN["churn_drivers"].iloc[0]
 
     # rebuild with unchanged data: nothing fires, no new file
     run = run_alerts(warehouse, alerts_dir)

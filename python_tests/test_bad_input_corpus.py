@@ -42,6 +42,8 @@ BUILD = ["build", "--exclude-resource-type", "unit_test"]
 PRODUCTS_LATIN_1 = {"raw_csv_encoding": {"products": "latin-1"}}
 LONG_NAME = "Ada " + "x" * 200_000
 LONG_CHANNEL = "w" * 50_000
+# Outcomes of valid rows that were not staged (row rules R1 / R7): not rejections.
+DROPPED = ("staged", "duplicate", "superseded_version")
 
 
 def assert_accounting_holds(build, raw_dir, expected: dict[str, dict[int, str]], encodings=None) -> None:
@@ -54,10 +56,12 @@ def assert_accounting_holds(build, raw_dir, expected: dict[str, dict[int, str]],
         got = rows[table]
         assert raw == len(want), table
         assert got["raw_rows"] == raw, table
-        assert got["raw_rows"] == got["staged_rows"] + got["rejected_rows"] + got["duplicate_rows"], table
         assert got["staged_rows"] == sum(v == "staged" for v in want.values()), table
+        assert got["raw_rows"] == (got["staged_rows"] + got["rejected_rows"] + got["duplicate_rows"]
+                                   + got["superseded_rows"]), table
         assert got["duplicate_rows"] == sum(v == "duplicate" for v in want.values()), table
-        assert got["rejected_rows"] == sum(v not in ("staged", "duplicate") for v in want.values()), table
+        assert got["superseded_rows"] == sum(v == "superseded_version" for v in want.values()), table
+        assert got["rejected_rows"] == sum(v not in DROPPED for v in want.values()), table
 
 
 # --------------------------------------------------------------------------------------------------
@@ -93,11 +97,11 @@ ORDER_ROWS = [
     ("O6", "1001", "yesterday", "web", "completed", None, None, "invalid_order_date"),
     ("O7", "1001", "2024-13-45", "web", "completed", None, None, "invalid_order_date"),
     ("O8", "1001", "2099-01-01", "web", "completed", None, None, "future_order_date"),
-    ("O9", "1001", "1989-12-31", "web", "completed", None, None, "order_date_too_old"),
+    ("O9", "1001", "1899-12-31", "web", "completed", None, None, "order_date_too_old"),
     (None, "1001", "2024-03-02", "web", "completed", None, None, "null_key"),
     ("O10", None, "2024-03-02", "web", "completed", None, None, "null_customer_id"),
     ("O11", "9999", "2024-03-02", "web", "completed", None, None, "unknown_customer"),
-    ("O12", "1005", "2024-03-03", "web", "completed", "2024-03-03", None, "duplicate"),
+    ("O12", "1005", "2024-03-03", "web", "completed", "2024-03-03", None, "superseded_version"),
     ("O12", "1005", "2024-03-03", "web", "cancelled", "2024-03-05", None, "staged"),
     ("O13", "1006", "2024-03-04 09:00:00", "app", "completed", "2024-03-04", "dup", "duplicate"),
     ("O13", "1006", "2024-03-04 09:00:00", "app", "completed", "2024-03-04", "dup", "staged"),
@@ -112,13 +116,13 @@ LINE_ROWS = [
     # order_id, line_number, product_id, quantity, unit_price, discount_amount, outcome
     ("O1", "1", "101", "2", "10.00", "0", "staged"),
     ("O1", "2", "102", "two", "10", "0", "invalid_quantity"),
-    ("O2", "1", "101", "-1", "10", "0", "invalid_quantity"),
-    ("O2", "2", "101", "0", "10", "0", "invalid_quantity"),
-    ("O2", "3", "101", "1e9", "10", "0", "invalid_quantity"),
+    ("O2", "1", "101", "-1", "10", "0", "staged"),  # a return line (R6)
+    ("O2", "2", "101", "0", "10", "0", "staged"),  # zero quantity, zero value (R5)
+    ("O2", "3", "101", "1e9", "10", "0", "staged"),  # over max_quantity: flagged outlier (R4)
     ("O2", "4", "103", "3", "5.5", "1.5", "staged"),
-    ("O3", "1", "101", "1", "-5", "0", "invalid_price"),
-    ("O3", "2", "101", "1", "0", "0", "invalid_price"),
-    ("O3", "3", "101", "1", "1e9", "0", "invalid_price"),
+    ("O3", "1", "101", "1", "-5", "0", "staged"),  # negative value: a return line (R6)
+    ("O3", "2", "101", "1", "0", "0", "staged"),  # zero price (R5)
+    ("O3", "3", "101", "1", "1e9", "0", "staged"),  # over max_unit_price: flagged outlier (R4)
     ("O3", "4", "101", "1", "ten", "0", "invalid_price"),
     ("O3", "5", "101", "1", "7.25", "0", "staged"),
     ("O4", "1", "101", "1", "10", "15", "invalid_discount"),
@@ -135,7 +139,7 @@ LINE_ROWS = [
     ("O14", "1", "101.0", "1", "12", "2", "staged"),
     ("O15", "1", "101", "1", "3", "0", "staged"),
     ("O16", "1", "101", "4", "2.5", "0", "staged"),
-    ("O18", "1", "101", "-2", "5", "0", "invalid_quantity"),
+    ("O18", "1", "101", "-2", "5", "0", "staged"),  # its only line is a return: O18 is a return order
 ]
 
 PRODUCT_ROWS = [
@@ -147,10 +151,11 @@ PRODUCT_ROWS = [
     ("103", "Café au lait", "Beauty", "2.5", "staged"),
 ]
 
-# Net revenue of completed orders, by hand: O1 2x10; O2 3x5.5-1.5; O3 7.25; O4 10; O5 2x19.99;
-# O13 7; O14 12-2; O16 4x2.5. O12 is cancelled (its latest version), O15's status is unknown,
-# O17 has no lines and O18 only a rejected one.
-MESSY_NET_REVENUE = 20 + 15 + 7.25 + 10 + 39.98 + 7 + 10 + 10
+# Net revenue (row rule R6: gross - discounts - returns), by hand: O1 2x10; O2 1e9x10 + 3x5.5 - 1.5
+# - 1x10 returned (+ a zero line); O3 1e9 + 7.25 - 5 returned (+ a zero-price line); O4 10; O5
+# 2x19.99; O13 7; O14 12-2; O16 4x2.5; O18, a return order, -2x5. O12 is cancelled (its latest
+# version), O15's status is unknown, O17 has no lines.
+MESSY_NET_REVENUE = 20 + (1e10 + 16.5 - 1.5 - 10) + (1e9 + 7.25 - 5) + 10 + 39.98 + 7 + 10 + 10 - 10
 MESSY_ORDERS = ["O1", "O12", "O13", "O14", "O15", "O16", "O17", "O18", "O2", "O3", "O4", "O5"]
 
 
@@ -214,15 +219,17 @@ def messy_build(tmp_path_factory):
 def test_messy_build_succeeds_and_warns_on_rejected_share(messy_build):
     assert messy_build.ok, messy_build.output[-5000:]
     tests = data_test_statuses(messy_build)
-    # orders (7 of 21 rejected) and order_lines (15 of 26) are over the 2 % warning; customers (16 rows)
-    # and products (5 rows) are under var rejected_share_min_rows (20), so not judged.
-    assert tests["rejected_share_at_most_base_raw__orders_rejected_share_warn"] == "warn"
-    assert tests["rejected_share_at_most_base_raw__order_lines_rejected_share_warn"] == "warn"
-    assert tests["rejected_share_at_most_base_raw__customers_rejected_share_warn"] == "pass"
-    assert tests["rejected_share_at_most_base_raw__products_rejected_share_warn"] == "pass"
+    # orders (7 of 21 rejected) and order_lines (8 of 26) are over the 2 % warning; so are customers
+    # (1 of 16) and products (1 of 5): the warn gate judges every table (R10), only the error gate
+    # skips tables under var rejected_share_min_rows (20).
+    assert tests["row_gate_warn_orders"] == "warn"
+    assert tests["row_gate_warn_order_lines"] == "warn"
+    assert tests["row_gate_warn_customers"] == "warn"
+    assert tests["row_gate_warn_products"] == "warn"
+    assert tests["row_gate_error_customers"] == "pass"
     assert all(status in ("pass", "warn") for status in tests.values()), tests
-    # the extra columns are ignored, and said so
-    ignored = r"raw customers: .*ignoring columns not in the raw contract: loyalty_tier, Notes"
+    # the extra columns are not used, and said so (they are part of the row hash)
+    ignored = r"raw customers: columns not in the raw contract, kept in the row hash, not used: loyalty_tier, Notes"
     assert re.search(ignored, messy_build.output)
 
 
@@ -288,7 +295,9 @@ def test_messy_marts_figures(messy_build):
     assert b.scalar("select count(*) from marts.fct_orders") == len(MESSY_ORDERS)
     assert b.scalar("select round(sum(net_revenue), 2) from marts.fct_orders") == pytest.approx(MESSY_NET_REVENUE)
     assert b.scalar("select count(*) from marts.dim_customers") == 11
-    assert b.scalar("select line_count from marts.fct_orders where order_id = 'O18'") == 0
+    assert b.scalar("select line_count from marts.fct_orders where order_id = 'O18'") == 1
+    assert b.scalar("select status from marts.fct_orders where order_id = 'O18'") == "returned"
+    assert b.scalar("select count(*) from marts.fct_order_lines where is_outlier") == 2
     # Latin-1 names decoded; quoted comma and newline kept inside the field
     names = set(b.query("select product_name from marts.dim_products")["product_name"])
     assert {"Crème brûlée, 2 pack", "Multi\nline name", "Café au lait"} <= names
@@ -305,11 +314,13 @@ LINE_GRAIN_ROWS = [
     ("5001", "A", "6", "2024-01-10 10:00", "2.50", "42", "staged"),
     ("5001", "B", "2", "2024-01-10 10:00", "1.00", "42", "staged"),
     ("C5002", "A", "-1", "2024-01-11 09:00", "2.50", "42", "staged"),
-    ("5003", "A", "0", "2024-01-12", "2.50", "43", "invalid_quantity"),
-    ("5004", "A", "1e9", "2024-01-12", "2.50", "43", "invalid_quantity"),
-    ("5005", "A", "2", "2024-01-12", "-3", "43", "invalid_price"),
-    ("5006", "A", "2", "2024-01-12", "0", "43", "invalid_price"),
-    ("5007", "A", "2", "2024-01-12", "1e9", "43", "invalid_price"),
+    # row rules R4-R6: kept (zero value, outliers on the series' first day, not judged by the
+    # anomaly monitor, a return order of -6)
+    ("5003", "A", "0", "2024-01-12", "2.50", "43", "staged"),
+    ("5004", "A", "1e9", "2024-01-01", "2.50", "43", "staged"),
+    ("5005", "A", "2", "2024-01-12", "-3", "43", "staged"),
+    ("5006", "A", "2", "2024-01-12", "0", "43", "staged"),
+    ("5007", "A", "2", "2024-01-01", "1e9", "43", "staged"),
     ("5008", "A", "two", "2024-01-12", "2.5", "43", "invalid_quantity"),
     ("5001", "B", "2", "2024-01-10 10:00", "1.00", "42", "duplicate"),
     ("5009", "A", "1", "31/12/2024", "2.5", "43", "invalid_order_date"),
@@ -360,10 +371,10 @@ def line_grain_build(tmp_path_factory):
 def test_line_grain_builds_with_default_gates(line_grain_build):
     b = line_grain_build
     assert b.ok, b.output[-5000:]
-    # 9 of 1,304 rows rejected: under both rejected-share thresholds
+    # 4 of 1,304 rows rejected: under both rejected-share thresholds
     tests = data_test_statuses(b)
-    assert {k: v for k, v in tests.items() if k.startswith("rejected_share")} == {
-        k: "pass" for k in tests if k.startswith("rejected_share")
+    assert {k: v for k, v in tests.items() if k.startswith("row_gate")} == {
+        k: "pass" for k in tests if k.startswith("row_gate")
     }
     assert "customers.csv is header-only (no data rows); the optional table is treated as absent" in b.output
     assert "products.csv is empty (0 bytes); the optional table is treated as absent" in b.output
@@ -378,15 +389,19 @@ def test_line_grain_marts_figures(line_grain_build):
     b = line_grain_build
     series_orders = sum(series_orders_on(d) for d in range(SERIES_DAYS))
     assert series_orders == 19 * 28 + 19 * 32 + 150
-    # 5001: 6 x 2.50 + 2 x 1.00 = 17.00; C5002 is a cancellation (no revenue); 5011: 3 x 4.00
-    assert b.scalar("select count(*) from marts.fct_orders") == series_orders + 3
+    # 5001: 6 x 2.50 + 2 x 1.00 = 17.00; C5002, a credit note, returns 1 x 2.50; 5011: 3 x 4.00;
+    # 5003 and 5006 are worth 0, 5004 1e9 x 2.50, 5007 2 x 1e9, 5005 (2 x -3) a return order of -6
+    assert b.scalar("select count(*) from marts.fct_orders") == series_orders + 8
     assert b.scalar("select round(sum(net_revenue), 2) from marts.fct_orders") == pytest.approx(
-        17.00 + 12.00 + series_orders * 10.00
+        17.00 - 2.50 + 12.00 + 2.5e9 + 2e9 - 6 + series_orders * 10.00
     )
-    assert b.scalar("select status from marts.fct_orders where order_id = 'C5002'") == "cancelled"
+    assert b.scalar("select status from marts.fct_orders where order_id = 'C5002'") == "returned"
+    assert b.scalar("select returns from marts.fct_orders where order_id = 'C5002'") == 2.5
     # the header-only customers file counts as absent: no order is rejected as unknown_customer,
-    # and every customer (42, 44 and the series' 100-106) has an Unknown profile
-    assert b.scalar("select count(*) from marts.dim_customers where gender = 'Unknown'") == 9
+    # and every customer (42, 43, 44 and the series' 100-106) has an Unknown gender; their country
+    # comes from the orders file (R9)
+    assert b.scalar("select count(*) from marts.dim_customers where gender = 'Unknown'") == 10
+    assert b.scalar("select count(*) from marts.dim_customers where country_code = 'GB'") == 10
     assert b.scalar("select count(*) from marts.dim_products") == 1  # only the unknown member
 
 
@@ -418,12 +433,14 @@ def test_rejected_share_over_the_error_threshold_stops_the_marts(gate_build):
     b = gate_build
     assert not b.ok
     tests = data_test_statuses(b)
-    assert tests["rejected_share_at_most_base_raw__orders_rejected_share_error"] == "fail"
+    assert tests["row_gate_error_orders"] == "fail"
     models = model_statuses(b)
-    assert models["base_raw__orders"] == "success"  # built, so its rows can be inspected
-    for downstream in ("stg_raw__orders", "fct_orders", "fct_order_lines", "dim_customers", "dim_date",
-                       "dq_raw_row_accounting", "stg_raw__rejected_rows"):
+    # built, so the rows can be inspected: the quarantine and the accounting are never downstream of a gate (R10)
+    for built in ("base_raw__orders", "stg_raw__orders", "stg_raw__rejected_rows", "dq_raw_row_accounting"):
+        assert models[built] == "success", built
+    for downstream in ("fct_orders", "fct_order_lines", "dim_customers", "dim_date"):
         assert models[downstream] == "skipped", downstream
+    assert "ERROR: raw orders: 7 of 21 rows rejected (33.3 %), above var rejected_share_error = 0.05" in b.output
     assert b.scalar("select count(*) from information_schema.tables where table_schema = 'marts' "
                     "and table_name in ('fct_orders', 'fct_order_lines', 'dim_customers')") == 0
 

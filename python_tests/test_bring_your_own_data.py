@@ -91,27 +91,30 @@ def line_level_build(tmp_path_factory):
 def test_line_level_lines_roll_up_to_orders(line_level_build):
     b = line_level_build
     orders = b.query("select order_id, status, line_count, net_amount from marts.fct_orders order by order_id")
-    assert orders["order_id"].tolist() == ["536365", "536366", "536380", "C536379"]
+    # row rule R5: the zero-quantity line 536381 is an order of zero value (kept, flagged)
+    assert orders["order_id"].tolist() == ["536365", "536366", "536380", "536381", "C536379"]
     # 6 x 2.55 + 6 x 3.39 = 35.64
     assert orders.set_index("order_id").loc["536365", "net_amount"] == pytest.approx(35.64)
     assert orders.set_index("order_id").loc["536365", "line_count"] == 2
-    assert orders.set_index("order_id").loc["C536379", "status"] == "cancelled"
+    # row rule R6: a credit note (prefix C) is a return order
+    assert orders.set_index("order_id").loc["C536379", "status"] == "returned"
 
 
-def test_line_level_cancellations_are_not_revenue(line_level_build):
+def test_line_level_credit_notes_reduce_revenue(line_level_build):
     b = line_level_build
-    # completed: 35.64 + 11.10 + 2.90 = 49.64; the cancellation invoice adds nothing
-    assert b.scalar("select round(sum(net_revenue), 2) from marts.fct_orders") == pytest.approx(49.64)
+    # row rule R6: completed 35.64 + 11.10 + 2.90 + 0 = 49.64, minus the credit note's 1 x 27.50
+    assert b.scalar("select round(sum(net_revenue), 2) from marts.fct_orders") == pytest.approx(22.14)
+    assert b.scalar("select returns from marts.fct_orders where order_id = 'C536379'") == pytest.approx(27.50)
+    assert b.scalar("select count(*) from marts.fct_orders where is_completed") == 4
 
 
-def test_line_level_zero_quantity_is_quarantined(line_level_build):
+def test_line_level_zero_quantity_is_kept_and_flagged(line_level_build):
     b = line_level_build
-    rejected = b.query("select source_table, _raw_row_number, reject_reason from staging.stg_raw__rejected_rows")
-    assert rejected.to_dict("records") == [
-        {"source_table": "orders", "_raw_row_number": 5, "reject_reason": "invalid_quantity"}
-    ]
+    # row rule R5: nothing is rejected; the zero-quantity line is kept and counted
+    assert b.scalar("select count(*) from staging.stg_raw__rejected_rows") == 0
     accounting = b.query("select * from marts.dq_raw_row_accounting where source_table = 'orders'").iloc[0]
-    assert (accounting.raw_rows, accounting.staged_rows, accounting.rejected_rows) == (6, 5, 1)
+    assert (accounting.raw_rows, accounting.staged_rows, accounting.rejected_rows) == (6, 6, 0)
+    assert (accounting.zero_quantity_rows, accounting.return_rows, accounting.credit_note_rows) == (1, 1, 1)
 
 
 def test_orders_only_customer_marts_hand_worked(orders_only_build):

@@ -135,8 +135,10 @@ def test_short_history_falls_back_to_rule(caplog):
     assert a["churn_probability"] == pytest.approx(1 - math.exp(-17 / 90))
     assert a["churn_risk_tier"] == "low"
     assert list(metrics.columns) == METRIC_COLUMNS
-    assert metrics["method"].tolist() == ["hist_gradient_boosting", "recency_rule"]
-    assert metrics["used_for_scoring"].tolist() == [False, True]
+    candidates = ["hist_gradient_boosting", "recency_rule", "bgnbd_p_no_purchase"]
+    assert metrics["method"].tolist() == candidates * 2
+    assert metrics["period"].tolist() == ["held_back"] * 3 + ["selection"] * 3
+    assert metrics["used_for_scoring"].tolist() == [False, True, False] * 2
     assert "shorter" in metrics["note"].iloc[0]
     assert math.isnan(metrics["roc_auc"].iloc[0])
 
@@ -161,11 +163,13 @@ def synthetic_churn():
 def test_model_beats_recency_baseline_on_synthetic_data(synthetic_churn):
     _, _, _, (scored, metrics) = synthetic_churn
     model = metrics.iloc[0]
+    assert (model["method"], model["period"]) == ("hist_gradient_boosting", "held_back")
     assert model["used_for_scoring"]
     assert model["roc_auc"] >= 0.75
     assert model["roc_auc"] > model["baseline_roc_auc"]
     assert metrics["baseline_roc_auc"].iloc[1] == metrics["roc_auc"].iloc[1]
     assert model["training_snapshots"] == 4
+    assert model["scoring_train_cutoff_date"] == pd.Timestamp("2024-10-03")
     assert model["train_cutoff_date"] == pd.Timestamp("2024-07-05")  # as_of 2025-01-01 - 180 days
     assert model["validation_cutoff_date"] == pd.Timestamp("2024-10-03")
     assert model["train_first_cutoff_date"] == pd.Timestamp("2023-10-09")  # 3 x 90 days earlier
@@ -188,3 +192,32 @@ def test_churn_outputs_deterministic_and_typed(synthetic_churn):
     assert scored["recency_days"].dtype == np.int64
     assert metrics["train_cutoff_date"].dtype == "datetime64[us]"
     assert metrics["training_rows"].dtype == np.int64
+
+
+def test_method_is_chosen_on_the_selection_split_and_reported_on_the_later_one(synthetic_churn):
+    _, _, as_of, (scored, metrics) = synthetic_churn
+    selection = metrics[metrics["period"] == "selection"].set_index("method")
+    held = metrics[metrics["period"] == "held_back"].set_index("method")
+    # selection labels [as_of - 180, as_of - 90) end where the held-back labels start
+    assert (selection["validation_cutoff_date"] == as_of - pd.Timedelta(days=180)).all()
+    assert (selection["validation_end_date"] == held["validation_cutoff_date"]).all()
+    assert (held["validation_end_date"] == as_of).all()
+    # the highest selection ROC AUC scored the customers, whatever the held-back figures say
+    chosen = selection["roc_auc"].idxmax()
+    assert metrics.loc[metrics["used_for_scoring"], "method"].unique().tolist() == [chosen]
+    assert (scored["scoring_method"] == chosen).all()
+    # every candidate is evaluated on the same held-back customers
+    assert held["validation_rows"].nunique() == 1
+    assert held.loc["bgnbd_p_no_purchase", "roc_auc"] > 0.5
+
+
+def test_forced_scoring_method_scores_with_bgnbd(synthetic_churn):
+    orders, customers, as_of, _ = synthetic_churn
+    scored, metrics = churn_tables(orders, customers, as_of, scoring="bgnbd_p_no_purchase")
+    assert (scored["scoring_method"] == "bgnbd_p_no_purchase").all()
+    assert scored["churn_probability"].between(0, 1).all()
+    assert metrics["selection_criterion"].str.startswith("forced").all()
+    # a customer who bought yesterday is less likely to lapse than one silent for a year
+    recent = scored.loc[scored["recency_days"] <= 7, "churn_probability"].median()
+    silent = scored.loc[scored["recency_days"] >= 365, "churn_probability"].median()
+    assert recent < silent

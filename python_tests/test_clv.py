@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_intelligence.clv import clv_table
+from customer_intelligence.clv import CANDIDATES, SELECTION_CRITERION, clv_table
 from customer_intelligence.ml_bench import synthetic_frames
 
 AS_OF = pd.Timestamp("2024-07-01")
@@ -35,7 +35,7 @@ def hand_orders() -> pd.DataFrame:
 
 
 def test_prediction_hand_worked():
-    clv, _ = clv_table(hand_orders(), AS_OF)
+    clv, _ = clv_table(hand_orders(), AS_OF, method="decayed_rate_x_aov")
     tau, prior_days, prior_orders = 180.0, 90.0, 2.0
     # decayed order weights and weighted exposures
     x_x = math.exp(-10 / tau) + math.exp(-100 / tau)
@@ -74,12 +74,18 @@ def test_holdout_hand_worked():
     # holdout of 60 days: cutoff May 2; X (first order 100 days ago) and Y are scored; X spends 50 after it
     _, metrics = clv_table(hand_orders(), AS_OF, holdout_days=60)
     row = metrics.iloc[0]
+    # two customers: BG/NBD is not fitted, the heuristic scores and is reported first
+    assert (row["method"], row["chosen"], row["period"]) == ("decayed_rate_x_aov", True, "held_back")
+    bg = metrics.set_index("method").loc["bgnbd_gamma_gamma"]
+    assert "not identifiable" in bg["note"] and math.isnan(bg["mae"])
+    # 200 days of history: no room for a 60-day validation period after 180 days of training
+    assert set(metrics["period"]) == {"held_back"}
     assert row["holdout_start_date"] == AS_OF - pd.Timedelta(days=60)
     assert row["holdout_end_date"] == AS_OF
     assert (row["holdout_days"], row["customers"]) == (60, 2)
     assert row["actual_total"] == 50.0
     assert math.isnan(row["pearson_r"])  # fewer than three customers
-    assert row["note"] == ""
+    assert "validation" in row["note"]
 
 
 def test_short_history_gives_no_holdout_metrics():
@@ -96,7 +102,7 @@ def test_holdout_correlation_on_synthetic_data():
     orders, _, _, as_of = synthetic_frames(5000, orders_per_customer=8, seed=2)
     clv, metrics = clv_table(orders, as_of)
     row = metrics.iloc[0]
-    assert row["method"] == "decayed_rate_x_aov"
+    assert row["method"] in CANDIDATES and row["chosen"] and row["period"] == "held_back"
     assert row["holdout_days"] == 365
     assert row["pearson_r"] > 0.3
     assert row["spearman_r"] > 0.3
@@ -116,3 +122,52 @@ def test_holdout_correlation_on_synthetic_data():
 def test_output_float_columns(col):
     clv, _ = clv_table(hand_orders(), AS_OF)
     assert clv[col].dtype == np.float64
+
+
+@pytest.fixture(scope="module")
+def synthetic_clv():
+    orders, _, _, as_of = synthetic_frames(3000, orders_per_customer=8, seed=3)
+    return orders, as_of, clv_table(orders, as_of)
+
+
+def test_every_candidate_on_the_same_periods_and_chosen_on_validation(synthetic_clv):
+    _, as_of, (clv, metrics) = synthetic_clv
+    held = metrics[metrics["period"] == "held_back"]
+    valid = metrics[metrics["period"] == "validation"]
+    assert sorted(held["method"]) == sorted(valid["method"]) == sorted(CANDIDATES)
+    # same held-back period and population for every candidate
+    assert held["holdout_start_date"].nunique() == 1 and held["customers"].nunique() == 1
+    assert held["holdout_start_date"].iloc[0] == as_of - pd.Timedelta(days=365)
+    # validation: the 365 days before the held-back period, never overlapping it
+    assert valid["holdout_end_date"].iloc[0] == held["holdout_start_date"].iloc[0]
+    # the chosen method has the lowest validation MAE, and it scored the customers
+    chosen = valid.loc[valid["mae"].idxmin(), "method"]
+    assert set(metrics.loc[metrics["chosen"], "method"]) == {chosen}
+    assert (clv["clv_method"] == chosen).all()
+    assert (metrics["selection_criterion"] == SELECTION_CRITERION).all()
+    assert (metrics["metric_basis"] == "net_revenue").all()
+    assert clv["p_alive"].between(0, 1).all()
+
+
+def test_bgnbd_p_alive_ranks_a_lapsed_regular_below_a_recent_one(synthetic_clv):
+    _, _, (clv, _) = synthetic_clv
+    regular = clv[clv["orders_count"] >= 5]
+    recent = regular[regular["last_order_date"] >= regular["as_of_date"] - pd.Timedelta(days=30)]
+    lapsed = regular[regular["last_order_date"] < regular["as_of_date"] - pd.Timedelta(days=365)]
+    assert len(recent) and len(lapsed)
+    assert recent["p_alive"].median() > lapsed["p_alive"].median()
+    assert recent["expected_purchases_horizon"].median() > lapsed["expected_purchases_horizon"].median()
+
+
+def test_no_amounts_gives_no_money_but_still_counts_purchases(synthetic_clv):
+    orders, as_of, _ = synthetic_clv
+    no_money = orders.assign(net_revenue=None, gross_revenue=None, discount_amount=None)
+    clv, metrics = clv_table(no_money, as_of)
+    assert clv["predicted_clv_12m"].isna().all() and clv["historical_ltv"].isna().all()
+    assert clv["expected_orders_12m"].notna().all() and (clv["expected_orders_12m"] >= 0).all()
+    assert (metrics["metric_basis"] == "completed_orders").all()
+    held = metrics[(metrics["period"] == "held_back") & metrics["chosen"]].iloc[0]
+    assert held["actual_total"] > 0 and np.isfinite(held["mae"])
+    # a warehouse that fills missing amounts with zero is read the same way
+    zeros, _ = clv_table(orders.assign(net_revenue=0.0, gross_revenue=0.0, discount_amount=0.0), as_of)
+    assert zeros["predicted_clv_12m"].isna().all()

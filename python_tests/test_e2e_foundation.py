@@ -26,7 +26,7 @@ def test_every_raw_row_is_accounted_for(built, generated_data):
         raw_rows = len(read_raw(generated_data["raw"], table))
         row = accounting.loc[table]
         assert row.raw_rows == raw_rows, table
-        assert row.raw_rows == row.staged_rows + row.rejected_rows + row.duplicate_rows, table
+        assert row.raw_rows == row.staged_rows + row.rejected_rows + row.duplicate_rows + row.superseded_rows, table
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from customer_intelligence import model_runs
+from customer_intelligence import model_runs, segments
 
 
 def orders_frame(rows: list[tuple]) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def test_rule_segments_follow_the_documented_order():
         ]
     )
     features = model_runs.customer_features(orders, as_of)
-    assignments, profiles = model_runs.rule_segment_tables(features)
+    assignments, profiles = segments.rule_segment_tables(features)
     got = dict(zip(assignments["customer_id"], assignments["segment"], strict=True))
     assert got == {
         "big": "High-Value Active",
@@ -75,6 +75,19 @@ def test_memo_reuses_a_run_for_the_same_input_and_recomputes_for_another():
     second = model_runs.memoised("t", (1,), orders.copy(), lambda: calls.append(2) or "y")
     other = model_runs.memoised("t", (1,), orders_frame([("a", "2024-01-02", 10.0, 0.0)]), lambda: "z")
     assert (first, second, other, calls) == ("x", "x", "z", [1])
+
+
+def test_memo_recomputes_when_the_customers_or_categories_frame_changes():
+    orders = orders_frame([("a", "2024-01-01", 10.0, 0.0)])
+    customers = pd.DataFrame({"customer_id": ["a"], "signup_date": pd.to_datetime(["2023-01-01"])})
+    later = customers.assign(signup_date=pd.to_datetime(["2023-06-01"]))
+    first = model_runs.memoised("c", (1,), orders, lambda: "first", customers, None)
+    same = model_runs.memoised("c", (1,), orders, lambda: "again", customers.copy(), None)
+    changed = model_runs.memoised("c", (1,), orders, lambda: "changed", later, None)
+    with_categories = model_runs.memoised(
+        "c", (1,), orders, lambda: "categories", customers, pd.DataFrame({"customer_id": ["a"], "category": ["x"]})
+    )
+    assert (first, same, changed, with_categories) == ("first", "first", "changed", "categories")
 
 
 def test_two_threads_asking_for_one_analysis_compute_it_once_and_never_overlap():

@@ -1,4 +1,4 @@
-"""Tests of customer_intelligence.segments: naming rules, k-means wrapper, determinism."""
+"""Tests of customer_intelligence.segments: earned names, k-means wrapper, determinism."""
 
 from __future__ import annotations
 
@@ -8,76 +8,14 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from customer_intelligence.features import SEGMENT_FEATURES, customer_features
+from customer_intelligence.ml.naming import load_definitions, meets
 from customer_intelligence.ml_bench import synthetic_frames
 from customer_intelligence.segments import (
     SEGMENT_NAMES,
     assign_segments,
-    base_segment,
     choose_k,
-    name_clusters,
     segment_tables,
 )
-
-Z_COLS = ["net_revenue", "orders_count", "recency_days", "tenure_days", "aov", "discount_share"]
-
-# Prototype centroids (z-scores). Scores by NAME_RULES, worked by hand:
-#            HVA=R+A-Rc  LR=F+T-Rc-D  DD=2D  New=-2T-F  ARD=2Rc-F
-# dormant       -2.5        -2.5        0      0          5
-# new            0          -2          0      5         -1
-# discount       0           0          5      0          0
-# hva            4.5         2.5        0     -2         -3
-# loyal          1.2         3.8       -0.6   -3.5       -3.5
-PROTOTYPES = {
-    "dormant": [-0.5, -1.0, 2.0, 0.5, 0.0, 0.0],
-    "new": [-1.0, -1.0, -1.0, -2.0, 0.0, 0.0],
-    "discount": [0.0, 0.0, 0.0, 0.0, 0.0, 2.5],
-    "hva": [2.0, 1.0, -1.0, 0.5, 1.5, 0.0],
-    "loyal": [0.5, 1.5, -1.0, 1.0, -0.3, -0.3],
-}
-EXPECTED = {
-    "dormant": "At-Risk / Dormant",
-    "new": "New",
-    "discount": "Discount-Driven",
-    "hva": "High-Value Active",
-    "loyal": "Loyal Regulars",
-}
-
-
-def centroids(keys: list[str], extra: dict[str, list[float]] | None = None) -> pd.DataFrame:
-    table = {**PROTOTYPES, **(extra or {})}
-    return pd.DataFrame([table[k] for k in keys], columns=Z_COLS)
-
-
-def test_name_clusters_hand_worked():
-    keys = ["dormant", "new", "discount", "hva", "loyal"]
-    assert name_clusters(centroids(keys)) == [EXPECTED[k] for k in keys]
-
-
-def test_name_clusters_independent_of_cluster_order():
-    keys = ["loyal", "discount", "hva", "dormant", "new"]
-    assert name_clusters(centroids(keys)) == [EXPECTED[k] for k in keys]
-
-
-def test_name_clusters_extra_cluster_gets_suffix():
-    # a second dormant-like cluster: ARD = 2*1.5 + 1 = 4 < 5, so the first keeps the plain name
-    extra = {"dormant2": [-0.5, -1.0, 1.5, 0.5, 0.0, 0.0]}
-    keys = ["dormant2", "dormant", "new", "discount", "hva", "loyal"]
-    names = name_clusters(centroids(keys, extra))
-    assert names == ["At-Risk / Dormant 2"] + [EXPECTED[k] for k in keys[1:]]
-    assert len(set(names)) == len(names)
-
-
-def test_name_clusters_fewer_than_five():
-    assert name_clusters(centroids(["hva", "dormant", "discount"])) == [
-        "High-Value Active",
-        "At-Risk / Dormant",
-        "Discount-Driven",
-    ]
-
-
-def test_base_segment():
-    assert base_segment("Loyal Regulars 2") == "Loyal Regulars"
-    assert base_segment("At-Risk / Dormant") == "At-Risk / Dormant"
 
 
 def two_group_features() -> pd.DataFrame:
@@ -94,9 +32,10 @@ def two_group_features() -> pd.DataFrame:
 
 
 def test_assign_segments_hand_two_groups():
-    # z-scores are +-1 on the four varying features. High group: HVA = R + A - Rc = 3 > LR = F - Rc = 2;
-    # low group: ARD = 2 Rc - F = 3 > New = -F = 1. So the high group is High-Value Active (cluster 0)
-    # and the low group At-Risk / Dormant (cluster 1).
+    # seed segment_definitions, in priority order. High centre: tenure 400 (not New); revenue 1000 >= the
+    # 80th percentile of (50, 50, 50, 1000, 1000, 1000) = 1000, recency 5 <= the median 152.5 and <= 90:
+    # High-Value Active. Low centre: not New, not High-Value, discount 2 % (not Discount-Driven), recency
+    # 300 > 90: At-Risk / Dormant. Ids follow the catalogue order: High-Value Active 0, At-Risk / Dormant 1.
     f = two_group_features()
     seg, prof = assign_segments(f, k=2)
     assert seg["customer_id"].tolist() == [f"C{i}" for i in range(6)]
@@ -179,26 +118,38 @@ def test_segments_recover_synthetic_personas(synthetic):
     # profile bookkeeping
     assert prof["customers"].sum() == len(seg)
     assert prof["revenue_share"].sum() == pytest.approx(1.0)
-    assert prof["segment_name"].is_unique
-    assert set(prof["segment"]) <= set(SEGMENT_NAMES)
+    assert prof["cluster_id"].is_unique
+    # no numeric suffixes: clusters earning one name are one segment
+    assert not any(n.rsplit(" ", 1)[-1].isdigit() for n in prof["segment_name"])
 
 
-def test_fixed_k_above_five_gives_unique_suffixed_names(synthetic):
+def test_every_named_centre_meets_its_definition(synthetic):
     orders, cats, customers, as_of = synthetic
     feats = customer_features(orders, as_of, cats, customers)
     seg, prof = assign_segments(feats, k=7)
-    assert len(prof) == 7
-    assert prof["segment_name"].is_unique
-    assert set(SEGMENT_NAMES) <= set(prof["segment_name"])
-    suffixed = [n for n in prof["segment_name"] if n not in SEGMENT_NAMES]
-    assert len(suffixed) == 2 and all(n.rsplit(" ", 1)[1].isdigit() for n in suffixed)
-    # cluster ids follow the canonical name order
-    order = [SEGMENT_NAMES.index(s) for s in prof["segment"]]
-    assert order == sorted(order)
+    defs = load_definitions().set_index("segment")
+    centres = pd.DataFrame({c: prof[f"centroid_{c}"] for c in SEGMENT_FEATURES})
+    for i, name in prof["segment_name"].items():
+        if name in SEGMENT_NAMES:
+            assert meets(centres.loc[[i]], defs.loc[name, "rule"], feats)[0], name
+        else:  # a descriptive name: the centre meets none of the definitions
+            assert not any(meets(centres.loc[[i]], r, feats)[0] for r in defs["rule"]), name
+    # ids follow the catalogue order, then descriptive names; one id per cluster
     assert prof["cluster_id"].tolist() == list(range(7))
-    # the same customer always carries the same cluster id / name pair
-    pairs = seg.drop_duplicates(["cluster_id", "segment_name"])
-    assert len(pairs) == 7
+    assert len(seg.drop_duplicates(["cluster_id", "segment_name"])) == 7
+
+
+def test_no_money_based_name_without_amounts(synthetic):
+    orders, cats, customers, as_of = synthetic
+    no_money = orders.assign(net_revenue=None, gross_revenue=None, discount_amount=None)
+    seg, prof = segment_tables(no_money, None, customers, as_of)
+    assert "High-Value Active" not in set(prof["segment_name"])
+    assert "Discount-Driven" not in set(prof["segment_name"])
+    assert not prof["segment_name"].str.contains("value").any()
+    assert {"New", "At-Risk / Dormant"} <= set(prof["segment_name"])
+    # amounts filled with zero by a warehouse: no money-based name either (no "High-Value Active" at 0 revenue)
+    _, zero_prof = segment_tables(no_money.fillna({"net_revenue": 0.0, "gross_revenue": 0.0}), None, customers, as_of)
+    assert not {"High-Value Active", "Discount-Driven"} & set(zero_prof["segment_name"])
 
 
 def test_empty_features():

@@ -79,7 +79,8 @@ st.dataframe(
                                                                         max_value=1, format="percent"),
                    "predicted_clv_12m": st.column_config.NumberColumn("predicted 12-m value", format="dollar"),
                    "revenue_at_risk": st.column_config.NumberColumn("revenue at risk", format="dollar"),
-                   "recommended_action": st.column_config.TextColumn("recommended action", width="large")},
+                   "recommended_action": st.column_config.TextColumn("recommended action", width="large"),
+                   "churn_drivers": st.column_config.TextColumn("why at risk (top drivers)", width="large")},
 )
 st.download_button("Download the action table (CSV)", shown.to_csv(index=False).encode("utf-8"),
                    file_name="customer_actions.csv", mime="text/csv", key="actions_csv",

@@ -90,11 +90,12 @@ else:
         ).properties(height=260), key="ml_revenue_share")
     with right:
         st.dataframe(
-            profiles[["segment_name", "customers", "customer_share", "revenue", "revenue_share", "average_orders",
-                      "average_order_value", "average_recency_days", "centroid_net_revenue",
+            profiles[["cluster_id", "segment_name", "customers", "customer_share", "revenue", "revenue_share",
+                      "average_orders", "average_order_value", "average_recency_days", "centroid_net_revenue",
                       "centroid_orders_count", "centroid_recency_days", "centroid_discount_share"]],
             hide_index=True, key="ml_profiles",
-            column_config={"customer_share": st.column_config.NumberColumn(format="percent"),
+            column_config={"cluster_id": st.column_config.NumberColumn("cluster"),
+                           "customer_share": st.column_config.NumberColumn(format="percent"),
                            "revenue": st.column_config.NumberColumn(format="dollar"),
                            "revenue_share": st.column_config.NumberColumn(format="percent"),
                            "average_orders": st.column_config.NumberColumn(format="%.1f"),

@@ -34,6 +34,9 @@
                 'unit_price': {'type': 'double', 'required': false},
                 'discount_amount': {'type': 'double', 'required': false},
                 'amount': {'type': 'double', 'required': false},
+                'original_order_id': {'type': 'varchar', 'required': false},
+                'country': {'type': 'varchar', 'required': false},
+                'gender': {'type': 'varchar', 'required': false},
             },
         },
         'order_lines': {
@@ -56,6 +59,24 @@
                 'unit_cost': {'type': 'double', 'required': false},
             },
         },
+    }) }}
+{% endmacro %}
+
+{#- Known synonyms of contract column names (row rule R3): a file column not mapped to the contract
+    whose name (ignoring case, spaces and underscores) is one of these is mapped to that contract
+    column automatically, per table where the contract column exists. -#}
+{% macro raw_column_synonyms() %}
+    {{ return({
+        'product_id': ['StockCode', 'SKU', 'Item', 'ItemCode', 'ProductCode', 'Product', 'ArticleNo'],
+        'product_name': ['Description', 'ProductName'],
+        'country': ['Country', 'CountryCode'],
+        'customer_id': ['CustomerID', 'Customer', 'ClientId', 'MemberId'],
+        'order_id': ['InvoiceNo', 'Invoice', 'OrderNo', 'ReceiptId', 'TransactionId'],
+        'order_ts': ['InvoiceDate', 'Date', 'OrderDate', 'Timestamp', 'PurchaseDate'],
+        'quantity': ['Qty', 'Quantity', 'Units'],
+        'unit_price': ['Price', 'UnitPrice'],
+        'amount': ['Amount', 'Total', 'Sales', 'Revenue', 'Spend', 'Value'],
+        'original_order_id': ['OriginalInvoice', 'RefundOf', 'ReturnOf'],
     }) }}
 {% endmacro %}
 

@@ -5,9 +5,10 @@
     - a missing optional file, a 0-byte one, or one with a header but no data rows yields a typed,
       empty select (the table counts as absent); for the required orders table each is a clear error;
     - contract columns are matched ignoring case, spaces and underscores (UnitPrice = unit_price),
-      or through var raw_column_map; a missing required column is a clear error naming the file,
+      or through var raw_column_map, or by a known synonym (StockCode = product_id: row rule R3);
+      a missing required column is a clear error naming the file,
       the column and what was expected; missing optional columns come through as nulls; extra
-      columns are ignored (logged);
+      columns are not used but are part of _raw_row_hash (logged);
     - CSV is read all-varchar, UTF-8 by default (var raw_csv_encoding: latin-1 / utf-16, for all
       files or per table); a numeric key column of a Parquet file (e.g. a float64 customer_id
       written by pandas) is rendered as whole-number text, so 1001.0 matches '1001' in a CSV file;
@@ -135,7 +136,15 @@
 {% endmacro %}
 
 {#- Match the contract columns of a table to the columns of its file.
-    Returns {'mapping': {contract column: file column}, 'problems': [messages], 'extra': [ignored columns]}. -#}
+    1. var raw_column_map, else the contract name (ignoring case, spaces and underscores);
+    2. row rule R3: a contract column still unmatched takes the file column whose name is one of its
+       known synonyms (macros/raw/raw_contract.sql raw_column_synonyms), among file columns not
+       matched in step 1; two file columns claiming one contract column is a problem naming both
+       and the raw_column_map setting (never a silent pick);
+    3. the remaining file columns are 'extra': not used, but part of the row hash (exact duplicates
+       compare every column of the source row).
+    Returns {'mapping': {contract column: file column}, 'problems': [messages], 'extra': [columns],
+    'auto': [[file column, contract column], ...] for the columns mapped by synonym}. -#}
 {% macro raw_column_matching(table_name, file) %}
     {%- set spec = raw_contract()[table_name]['columns'] -%}
     {%- set user_map = var('raw_column_map', {}) -%}
@@ -153,6 +162,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set mapping = {} -%}
+    {%- set missing_required = [] -%}
     {%- for col, props in spec.items() -%}
         {%- set wanted = user_map.get(col, col) | string -%}
         {%- set wanted_key = raw_name_key(wanted) -%}
@@ -160,7 +170,28 @@
             {%- do mapping.update({col: by_key[wanted_key]}) -%}
         {%- elif col in user_map -%}
             {%- do problems.append("Raw file '" ~ file ~ "': var raw_column_map maps " ~ table_name ~ "." ~ col ~ " to column '" ~ wanted ~ "', which the file does not have (expected " ~ props['type'] ~ "). Columns found: " ~ file_columns | join(', ')) -%}
-        {%- elif props['required'] -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {#- R3: synonyms for the contract columns still unmatched -#}
+    {%- set synonyms = raw_column_synonyms() -%}
+    {%- set auto = [] -%}
+    {%- for col, props in spec.items() -%}
+        {%- if col not in mapping and col not in user_map and col in synonyms -%}
+            {%- set keys = synonyms[col] | map('lower') | map('replace', '_', '') | map('replace', ' ', '') | list -%}
+            {%- set claims = [] -%}
+            {%- for c in file_columns -%}
+                {%- if c not in mapping.values() and raw_name_key(c) in keys -%}{%- do claims.append(c) -%}{%- endif -%}
+            {%- endfor -%}
+            {%- if claims | length == 1 -%}
+                {%- do mapping.update({col: claims[0]}) -%}
+                {%- do auto.append([claims[0], col]) -%}
+            {%- elif claims | length > 1 -%}
+                {%- do problems.append("Raw file '" ~ file ~ "': columns " ~ claims | join(' and ') ~ " are both known names for " ~ table_name ~ "." ~ col ~ "; say which one it is with var raw_column_map: {" ~ table_name ~ ": {" ~ col ~ ": <your column>}}") -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for col, props in spec.items() -%}
+        {%- if col not in mapping and col not in user_map and props['required'] -%}
             {%- do problems.append("Raw file '" ~ file ~ "': required column '" ~ col ~ "' is missing (expected " ~ props['type'] ~ "). Columns found: " ~ file_columns | join(', ') ~ ". If your file names it differently, set var raw_column_map: {" ~ table_name ~ ": {" ~ col ~ ": <your column>}}") -%}
         {%- endif -%}
     {%- endfor -%}
@@ -168,19 +199,40 @@
     {%- for c in file_columns -%}
         {%- if c not in mapping.values() -%}{%- do extra.append(c) -%}{%- endif -%}
     {%- endfor -%}
-    {{ return({'mapping': mapping, 'problems': problems, 'extra': extra}) }}
+    {{ return({'mapping': mapping, 'problems': problems, 'extra': extra, 'auto': auto}) }}
 {% endmacro %}
 
-{#- Map contract column -> column name in the file (only those present); a clear error on any problem. -#}
+{#- The log lines saying how a file's columns were matched (R3): mapped by synonym, and unused. -#}
+{% macro raw_column_matching_notes(table_name, matched) %}
+    {%- set notes = [] -%}
+    {%- for pair in matched.get('auto', []) -%}
+        {%- do notes.append("mapped " ~ pair[0] ~ " to " ~ table_name ~ "." ~ pair[1] ~ " (known name; override with var raw_column_map)") -%}
+    {%- endfor -%}
+    {%- if matched['extra'] -%}
+        {%- do notes.append("columns not in the raw contract, kept in the row hash, not used: " ~ matched['extra'] | join(', ')) -%}
+    {%- endif -%}
+    {{ return(notes) }}
+{% endmacro %}
+
+{#- Map contract column -> column name in the file (only those present); a clear error on any problem.
+    (The matching is logged once per run by the pre-flight check, validate_inputs.) -#}
 {% macro raw_column_mapping(table_name, file) %}
     {%- set matched = raw_column_matching(table_name, file) -%}
     {%- if matched['problems'] -%}
         {{ exceptions.raise_compiler_error(matched['problems'] | join('\n')) }}
     {%- endif -%}
-    {%- if matched['extra'] -%}
-        {%- do log("raw " ~ table_name ~ ": ignoring columns not in the raw contract: " ~ matched['extra'] | join(', '), info=true) -%}
-    {%- endif -%}
     {{ return(matched['mapping']) }}
+{% endmacro %}
+
+{#- Row rule R1: a hash of every column of the source row (mapped or not), in file order. Each
+    value is length-prefixed so that no two different rows give the same text; null is 'N'. -#}
+{% macro raw_row_hash(file, table_name) %}
+    {%- set parts = [] -%}
+    {%- for c in raw_file_columns(file, table_name) -%}
+        {%- set v = "cast(" ~ raw_identifier(c['name']) ~ " as " ~ dbt.type_string() ~ ")" -%}
+        {%- do parts.append("coalesce(cast(length(" ~ v ~ ") as " ~ dbt.type_string() ~ ") || ':' || " ~ v ~ ", 'N')") -%}
+    {%- endfor -%}
+    {{ return(dbt.hash(parts | join(" || '|' || "))) }}
 {% endmacro %}
 
 {#- Contract columns present in this table's file (empty when the file is absent). -#}
@@ -209,6 +261,7 @@
     {%- if file is none %}
     select
         cast(null as {{ dbt.type_bigint() }}) as _raw_row_number,
+        cast(null as {{ dbt.type_string() }}) as _raw_row_hash,
         {%- for col, props in spec['columns'].items() %}
         cast(null as {{ raw_contract_sql_type(props['type']) }}) as {{ col }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -221,6 +274,7 @@
     {%- endfor %}
     select
         {{ raw_row_number(file) }} as _raw_row_number,
+        {{ raw_row_hash(file, table_name) }} as _raw_row_hash,
         {%- for col, props in spec['columns'].items() %}
         {% if col in mapping and props['type'] == 'varchar' -%}
         {{ raw_text_expression(raw_identifier(mapping[col]), file_types[mapping[col]]) }} as {{ col }}

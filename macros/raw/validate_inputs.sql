@@ -68,18 +68,13 @@
             {%- do problems.extend(matched['problems']) -%}
             {%- if matched['problems'] -%}{%- do unreadable.append(table_name) -%}{%- endif -%}
             {%- do usable.update({table_name: matched['mapping'].keys() | list}) -%}
-            {%- do log("raw " ~ table_name ~ ": " ~ status['file'] ~ " (" ~ status['rows'] ~ " rows)"
-                ~ ("; ignoring columns not in the raw contract: " ~ matched['extra'] | join(', ') if matched['extra'] else ''), info=true) -%}
+            {%- do log("raw " ~ table_name ~ ": " ~ status['file'] ~ " (" ~ status['rows'] ~ " rows)", info=true) -%}
+            {%- for note in raw_column_matching_notes(table_name, matched) -%}
+                {%- do log("raw " ~ table_name ~ ": " ~ note, info=true) -%}
+            {%- endfor -%}
         {%- endif -%}
     {%- endfor -%}
-    {#- an orders file read at line grain needs line values -#}
-    {%- set grain = var('orders_grain', 'auto') | string | trim | lower -%}
-    {%- set line_grain = grain == 'line' or (grain == 'auto' and 'order_lines' not in usable) -%}
-    {%- set present = usable.get('orders') -%}
-    {%- set order_lines_unreadable = 'order_lines' in unreadable -%}
-    {%- if line_grain and not order_lines_unreadable and present is not none and 'amount' not in present and not ('quantity' in present and 'unit_price' in present) -%}
-        {%- do problems.append("Raw orders file has no usable order_lines file beside it, so it is read at line grain and needs an 'amount' column (number) or both 'quantity' and 'unit_price' (numbers). Contract columns found: " ~ present | join(', ')) -%}
-    {%- endif -%}
+    {#- an orders file without amounts builds (row rule R8): money measures are NULL -#}
     {{ return(problems) }}
 {% endmacro %}
 

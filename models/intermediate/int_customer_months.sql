@@ -10,6 +10,8 @@ orders as (
         customer_id,
         order_date,
         is_completed,
+        gross_revenue,
+        returns,
         net_revenue
     from {{ ref('fct_orders') }}
     where order_date < {{ as_of_date() }}
@@ -23,6 +25,8 @@ final as (
         cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start,
         cast(count(*) as {{ dbt.type_bigint() }}) as orders_placed,
         cast(sum(case when is_completed then 1 else 0 end) as {{ dbt.type_bigint() }}) as completed_orders,
+        cast(sum(gross_revenue) as {{ type_double() }}) as gross_revenue,
+        cast(sum(returns) as {{ type_double() }}) as returns,
         cast(sum(net_revenue) as {{ type_double() }}) as net_revenue,
         cast(min(case when is_completed then order_date end) as date) as first_completed_order_date,
         cast(max(case when is_completed then order_date end) as date) as last_completed_order_date

@@ -1,5 +1,7 @@
--- One row per customer: attributes from the customers file (latest version), or an 'unknown'
--- profile for customers seen only in orders (when no customers file is supplied). No PII.
+-- One row per customer: attributes from the customers file (latest version), or, for customers
+-- seen only in orders (when no customers file is supplied), the attributes the orders file carries
+-- (row rule R9: country, gender; the latest non-empty value by order timestamp wins, ties to the
+-- later raw row), else 'Unknown'. No PII.
 with
 
 customers as (
@@ -11,6 +13,36 @@ customers as (
 order_customers as (
 
     select distinct customer_id from {{ ref('stg_raw__orders') }}
+
+),
+
+order_attribute_values as (
+
+    {%- for attribute in ['country_code', 'gender'] %}
+    select
+        customer_id,
+        '{{ attribute }}' as attribute,
+        {{ attribute }} as attribute_value,
+        row_number() over (
+            partition by customer_id
+            order by order_ts desc, last_raw_row_number desc
+        ) as recency_rank
+    from {{ ref('stg_raw__orders') }}
+    where {{ attribute }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+order_attributes as (
+
+    select
+        customer_id,
+        max(case when attribute = 'country_code' then attribute_value end) as country_code,
+        max(case when attribute = 'gender' then attribute_value end) as gender
+    from order_attribute_values
+    where recency_rank = 1
+    group by customer_id
 
 ),
 
@@ -37,10 +69,10 @@ joined as (
     select
         all_customers.customer_id,
         all_customers.is_in_customer_file,
-        coalesce(customers.gender, 'Unknown') as gender,
+        coalesce(customers.gender, order_attributes.gender, 'Unknown') as gender,
         customers.birth_date,
         floor({{ dbt.datediff('customers.birth_date', as_of_date(), 'day') }} / 365.25) as age_years,
-        coalesce(customers.country_code, 'ZZ') as country_code,
+        coalesce(customers.country_code, order_attributes.country_code, 'ZZ') as country_code,
         coalesce(countries.country_name, 'Unknown') as country_name,
         coalesce(countries.region, 'Unknown') as region,
         customers.annual_income,
@@ -52,8 +84,10 @@ joined as (
     from all_customers
     left join customers
         on all_customers.customer_id = customers.customer_id
+    left join order_attributes
+        on all_customers.customer_id = order_attributes.customer_id
     left join countries
-        on customers.country_code = countries.country_code
+        on coalesce(customers.country_code, order_attributes.country_code) = countries.country_code
 
 ),
 

@@ -11,7 +11,8 @@
     )
 }}
 -- One row per order line, with its order's customer, date and status.
--- Amounts: gross = quantity x unit price; net = gross - discount. Revenue counts completed orders only.
+-- Amounts: gross = quantity x unit price (negative on a return line); net = gross - discount.
+-- Revenue counts completed orders and return orders (fct_orders: gross_revenue, discounts, returns, net_revenue).
 -- Incremental: a run writes every line of the orders whose lines differ from the loaded ones and
 -- deletes the lines of orders gone from the raw files; see the incremental_order_facts docs block.
 with
@@ -52,6 +53,15 @@ final as (
         cast(round(lines.quantity * lines.unit_price - lines.discount_amount, 2) as {{ type_double() }})
             as net_amount,
         orders.status = 'completed' as is_completed,
+        -- row rules R4 / R6: a line of negative value, or of a credit note, is a return line;
+        -- a line over a cap (max_quantity, max_unit_price, their product) is an outlier, kept
+        coalesce(lines.quantity * lines.unit_price < 0 or orders.is_credit_note, false) as is_return,
+        (
+            {{ has_flag('lines.dq_flags', 'outlier_quantity') }}
+            or {{ has_flag('lines.dq_flags', 'outlier_unit_price') }}
+            or {{ has_flag('lines.dq_flags', 'outlier_amount') }}
+        ) as is_outlier,
+        cast(lines.dq_flags as {{ dbt.type_string() }}) as dq_flags,
         cast({{ order_source_updated_at('orders.updated_at', 'orders.order_ts') }} as {{ dbt.type_timestamp() }})
             as source_updated_at
     from lines

@@ -9,7 +9,10 @@
     )
 }}
 -- One row per order: amounts from its lines, status flags, and the customer's order sequence.
--- net_revenue is THE revenue measure: net of discounts, completed orders only (0 otherwise).
+-- net_revenue is THE revenue measure (row rule R6): gross_revenue - discounts - returns, where a
+-- completed order counts its positive lines as gross and its negative lines as returns, and a
+-- return order (credit note, or every line negative) counts its refund as returns (net < 0);
+-- other statuses count 0; without amounts (R8) the money measures are null.
 -- Incremental: a run computes every order's row, writes the orders whose row differs from the
 -- loaded one (a changed order also renumbers its customer's other orders: those rows differ too)
 -- and deletes the orders gone from the raw files; see the incremental_order_facts docs block.
@@ -35,19 +38,26 @@ orders as (
 
 order_totals as (
 
+    -- row rule R6: gross = positive line values before discounts; returns = the absolute value of
+    -- negative lines (all lines of a credit note); without amounts (R8) every measure is null
     select
-        order_id,
+        lines.order_id,
         count(*) as line_count,
-        sum(quantity) as item_count,
-        sum(gross_amount) as gross_amount,
-        sum(discount_amount) as discount_amount,
-        sum(net_amount) as net_amount
+        sum(lines.quantity) as item_count,
+        sum(lines.gross_amount) as gross_amount,
+        sum(lines.discount_amount) as discount_amount,
+        sum(lines.net_amount) as net_amount,
+        sum(case when not lines.is_return then lines.gross_amount end) as positive_gross,
+        sum(case when not lines.is_return then lines.discount_amount end) as positive_discounts,
+        sum(case when lines.is_return then abs(lines.net_amount) end) as return_value,
+        max(case when lines.is_outlier then 1 else 0 end) = 1 as has_outlier_line,
+        sum(case when lines.is_return then 1 else 0 end) as return_lines
     from lines
-    group by order_id
+    group by lines.order_id
 
 ),
 
-joined as (
+statused as (
 
     select
         orders.order_id,
@@ -55,19 +65,66 @@ joined as (
         orders.channel,
         orders.order_ts,
         cast(orders.order_ts as date) as order_date,
-        orders.status,
-        orders.status = 'completed' as is_completed,
-        orders.status = 'cancelled' as is_cancelled,
-        orders.status = 'returned' as is_returned,
+        -- row rule R6: a completed order whose every line is a return line is a return order
+        case
+            when orders.status = 'completed' and order_totals.return_lines = order_totals.line_count then 'returned'
+            else orders.status
+        end as status,
+        coalesce(order_totals.has_outlier_line, false) as is_outlier,
         coalesce(order_totals.line_count, 0) as line_count,
         coalesce(order_totals.item_count, 0) as item_count,
-        round(coalesce(order_totals.gross_amount, 0), 2) as gross_amount,
-        round(coalesce(order_totals.discount_amount, 0), 2) as discount_amount,
-        round(coalesce(order_totals.net_amount, 0), 2) as net_amount,
+        case when order_totals.line_count is null then 0 else round(order_totals.gross_amount, 2) end as gross_amount,
+        case when order_totals.line_count is null then 0 else round(order_totals.discount_amount, 2) end as discount_amount,
+        case when order_totals.line_count is null then 0 else round(order_totals.net_amount, 2) end as net_amount,
+        case when order_totals.line_count is null then 0 else round(coalesce(order_totals.positive_gross, 0), 2) end
+            as positive_gross,
+        case when order_totals.line_count is null then 0 else round(coalesce(order_totals.positive_discounts, 0), 2) end
+            as positive_discounts,
+        case when order_totals.line_count is null then 0 else round(coalesce(order_totals.return_value, 0), 2) end
+            as return_value,
+        -- null when the lines carry no amounts (R8)
+        order_totals.line_count is not null and order_totals.gross_amount is null as is_amount_unknown,
         {{ order_source_updated_at('orders.updated_at', 'orders.order_ts') }} as source_updated_at
     from orders
     left join order_totals
         on orders.order_id = order_totals.order_id
+
+),
+
+joined as (
+
+    select
+        statused.*,
+        statused.status = 'completed' as is_completed,
+        statused.status = 'cancelled' as is_cancelled,
+        statused.status = 'returned' as is_returned,
+        -- a return order (credit note, or every line negative) carries its refund; other
+        -- non-completed orders (cancelled, pending, returned by the status column) carry 0
+        statused.status = 'returned' and statused.return_value > 0 as is_return_order
+    from statused
+
+),
+
+measured as (
+
+    select
+        *,
+        case
+            when is_amount_unknown then null
+            when is_completed then positive_gross
+            else 0
+        end as gross_revenue,
+        case
+            when is_amount_unknown then null
+            when is_completed then positive_discounts
+            else 0
+        end as discounts,
+        case
+            when is_amount_unknown then null
+            when is_completed or is_return_order then return_value
+            else 0
+        end as returns
+    from joined
 
 ),
 
@@ -86,7 +143,7 @@ sequenced as (
             order by order_ts, order_id
             rows between unbounded preceding and current row
         ) as completed_orders_so_far
-    from joined
+    from measured
 
 ),
 
@@ -107,7 +164,12 @@ final as (
         cast(gross_amount as {{ type_double() }}) as gross_amount,
         cast(discount_amount as {{ type_double() }}) as discount_amount,
         cast(net_amount as {{ type_double() }}) as net_amount,
-        cast(case when is_completed then net_amount else 0 end as {{ type_double() }}) as net_revenue,
+        cast(gross_revenue as {{ type_double() }}) as gross_revenue,
+        cast(discounts as {{ type_double() }}) as discounts,
+        cast(returns as {{ type_double() }}) as returns,
+        cast(round(gross_revenue - discounts - returns, 2) as {{ type_double() }}) as net_revenue,
+        is_return_order,
+        is_outlier,
         cast(customer_order_sequence as {{ dbt.type_bigint() }}) as customer_order_sequence,
         cast(case when is_completed then completed_orders_so_far end as {{ dbt.type_bigint() }})
             as completed_order_sequence,

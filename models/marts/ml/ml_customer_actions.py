@@ -14,4 +14,5 @@ def model(dbt, session):
     churn = to_pandas(dbt.ref("ml_customer_churn_scores"))
     clv = to_pandas(dbt.ref("ml_customer_clv"))
     facts = to_pandas(dbt.ref("dim_customers"), columns=["customer_id", "country_code", "membership"])
-    return from_pandas(action_table(segments, churn, clv, facts), session)
+    catalog = to_pandas(dbt.ref("segment_catalog"))
+    return from_pandas(action_table(segments, churn, clv, facts, catalog=catalog), session)

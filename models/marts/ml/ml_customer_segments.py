@@ -19,5 +19,8 @@ def model(dbt, session):
         churn_horizon_days=dbt.config.get("churn_horizon_days"),
         ml_random_state=dbt.config.get("ml_random_state"),
         categories=dbt.ref("int_customer_category_spend"),
+        definitions=dbt.ref("segment_definitions"),
+        at_risk_inactivity_days=dbt.config.get("at_risk_inactivity_days"),
+        churn_inactivity_days=dbt.config.get("churn_inactivity_days"),
     )
     return from_pandas(tables[0], session)

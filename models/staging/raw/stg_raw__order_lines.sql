@@ -1,6 +1,7 @@
 -- depends_on: {{ ref('base_raw__orders') }}
 -- One row per order line: valid lines of the order_lines file (order grain), or the valid
--- rows of the orders file (line grain, where a negative quantity is a cancellation line).
+-- rows of the orders file (line grain). A negative quantity or amount is a return line (R6);
+-- zero quantity / price lines are kept with zero value (R5); without amounts (R8) the price is null.
 with
 
 {% if orders_line_grain() -%}
@@ -20,7 +21,8 @@ lines as (
         coalesce(quantity, case when amount < 0 then -1 else 1 end) as quantity,
         unit_price,
         amount,
-        coalesce(discount_amount, 0) as discount_amount
+        coalesce(discount_amount, 0) as discount_amount,
+        dq_flags
     from base
 
 ),
@@ -32,8 +34,13 @@ final as (
         cast(line_number as {{ dbt.type_bigint() }}) as line_number,
         product_id,
         quantity,
-        coalesce(unit_price, abs(amount) / abs(quantity)) as unit_price,
-        discount_amount
+        case
+            when unit_price is not null then unit_price
+            when quantity = 0 then 0
+            else abs(amount) / abs(quantity)
+        end as unit_price,
+        discount_amount,
+        dq_flags
     from lines
 
 )
@@ -53,7 +60,8 @@ final as (
         product_id,
         quantity,
         unit_price,
-        discount_amount
+        discount_amount,
+        dq_flags
     from base
 
 )

@@ -135,5 +135,6 @@ select
     updated_at,
     nullif(dq_flags, '') as dq_flags,
     reject_reason,
+    case when dedup_rank > 1 then 'duplicate' end as drop_reason,
     dedup_rank
 from ranked

@@ -1,5 +1,7 @@
--- depends_on: {{ ref('stg_raw__orders') }}
--- One row per raw order_lines row: typed, with a reject reason or a dedup rank.
+{{ config(post_hook="{{ log_row_rules('order_lines') }}") }}
+-- One row per raw order_lines row: typed, flagged, with a reject reason or a dedup rank.
+-- Row rules R4-R6: caps flag outliers, zero quantity / price lines are kept with zero value, a
+-- negative quantity is a return line; only unreadable values are rejected.
 -- Empty when there is no order_lines file (the orders file is then read at line grain).
 {#- typed Parquet columns skip text parsing (macros/raw/typed_raw.sql) -#}
 {%- set raw_types = raw_column_types('order_lines') %}
@@ -13,7 +15,10 @@ source as (
 
 valid_orders as (
 
-    select order_id from {{ ref('stg_raw__orders') }}
+    -- the orders of stg_raw__orders, read from the base model so that the quarantine
+    -- (stg_raw__rejected_rows) never sits downstream of a failing row gate
+    select distinct order_id from {{ ref('base_raw__orders') }}
+    where reject_reason is null and dedup_rank = 1
 
 ),
 
@@ -43,15 +48,22 @@ checked as (
             when typed.order_id is null then 'null_key'
             when typed.line_number_raw is not null and typed.line_number is null then 'invalid_line_number'
             when typed.quantity is null then 'invalid_quantity'
-            when typed.quantity <= 0 or typed.quantity > {{ number_var('max_quantity') }} then 'invalid_quantity'
             when typed.unit_price is null then 'invalid_price'
-            when typed.unit_price <= 0 or typed.unit_price > {{ number_var('max_unit_price') }} then 'invalid_price'
             when typed.discount_amount_raw is not null and {{ typed_number('typed.discount_amount_raw', 'double', raw_types.get('discount_amount')) }} is null
                 then 'invalid_discount'
-            when typed.discount_amount < 0 or typed.discount_amount > typed.quantity * typed.unit_price
+            when typed.discount_amount < 0 or typed.discount_amount > abs(typed.quantity * typed.unit_price)
                 then 'invalid_discount'
             when valid_orders.order_id is null then 'unknown_order'
-        end as reject_reason
+        end as reject_reason,
+        nullif(concat_ws(
+            ',',
+            case when abs(typed.quantity) > {{ number_var('max_quantity') }} then 'outlier_quantity' end,
+            case when abs(typed.unit_price) > {{ number_var('max_unit_price') }} then 'outlier_unit_price' end,
+            case when abs(typed.quantity * typed.unit_price) > {{ max_line_amount() }} then 'outlier_amount' end,
+            case when typed.quantity = 0 then 'zero_quantity' end,
+            case when typed.unit_price = 0 then 'zero_price' end,
+            case when typed.quantity < 0 or typed.unit_price < 0 then 'return' end
+        ), '') as dq_flags
     from typed
     left join valid_orders
         on typed.order_id = valid_orders.order_id
@@ -94,7 +106,8 @@ select
     quantity,
     unit_price,
     discount_amount,
-    cast(null as {{ dbt.type_string() }}) as dq_flags,
+    dq_flags,
     reject_reason,
+    case when dedup_rank > 1 then 'duplicate' end as drop_reason,
     dedup_rank
 from ranked

@@ -61,5 +61,6 @@ select
     unit_cost,
     dq_flags,
     reject_reason,
+    case when dedup_rank > 1 then 'duplicate' end as drop_reason,
     dedup_rank
 from ranked
