@@ -1,0 +1,1 @@
+"""Reporting on builds and publications: audits, insights, alerts."""
