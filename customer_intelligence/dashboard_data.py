@@ -38,6 +38,13 @@ SEGMENT_COLUMNS: dict[str, str] = {
     "customer_status": "Activity status",
 }
 
+# Scatter plots draw at most this many points: a sample stratified by the chart's colour (issue 16), as BI
+# tools' high-density sampling does; the chart states the sample size and the total.
+MAX_SCATTER_POINTS = 5_000
+# Columns a scatter sample may be stratified by (whitelist: these names reach SQL).
+STRATA_COLUMNS = frozenset({"membership", "rfm_segment", "loyalty_tier", "spending_quadrant", "ml_segment",
+                            "country_code", "segment", "churn_risk_tier"})
+
 FREQUENCY_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("1 order", 1, 1),
     ("2-3 orders", 2, 3),
@@ -305,9 +312,42 @@ def segment_country_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, seg
     """)
 
 
-def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def _sampled(order_by: str, max_points: int | None, stratify_by: str | None) -> str:
+    """The end of a scatter query after its ``final`` CTE: every row, or a stratified sample of ~``max_points``.
+
+    Each stratum (a value of ``stratify_by``) keeps ``ceil(max_points * stratum size / total)`` rows, chosen by
+    a hash of the customer id (deterministic, spread over the range), so every stratum keeps its share. Every
+    row carries ``points_total``: how many rows the unsampled query has.
+    """
+    if max_points is None:
+        return f"select *, count(*) over () as points_total from final order by {order_by}"
+    if stratify_by not in STRATA_COLUMNS:
+        raise ValueError(f"unknown stratum column {stratify_by!r}; choose one of {sorted(STRATA_COLUMNS)}")
+    return f"""
+        , ranked as (
+            select
+                final.*,
+                count(*) over () as points_total,
+                count(*) over (partition by final.{stratify_by}) as stratum_size,
+                row_number() over (
+                    partition by final.{stratify_by} order by hash(final.customer_id), final.customer_id
+                ) as stratum_rank
+            from final
+        )
+        select * exclude (stratum_size, stratum_rank)
+        from ranked
+        where stratum_rank <= ceil({int(max_points)} * stratum_size / points_total)
+        order by {order_by}
+    """
+
+
+def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: int | None = None,
+                    stratify_by: str | None = "membership") -> pd.DataFrame:
     """One row per customer counted: period orders and revenue, income, spending score and segments (scatters),
-    with the k-means segment (``ml_segment``) when the publication has it."""
+    with the k-means segment (``ml_segment``) when the publication has it.
+
+    ``max_points`` keeps a sample stratified by ``stratify_by`` (see :func:`_sampled`); ``points_total`` is the
+    number of customers before sampling."""
     ml = has_tables(con, "ml_customer_segments")
     ml_join = ("left join marts.ml_customer_segments as ml on period_customers.customer_id = ml.customer_id"
                if ml else "")
@@ -328,7 +368,7 @@ def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
             from period_customers
             {ml_join}
         )
-        select * from final order by revenue desc, customer_id
+        {_sampled("revenue desc, customer_id", max_points, stratify_by)}
     """)
 
 
@@ -616,10 +656,11 @@ def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.
     """)
 
 
-def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: int | None = None,
+                 stratify_by: str | None = "segment") -> pd.DataFrame:
     """Revenue vs churn risk, one row per selected customer: period revenue, revenue to date, churn
-    probability and tier, predicted 12-month value and k-means segment."""
-    return _query(con, filters, """
+    probability and tier, predicted 12-month value and k-means segment (``max_points``: as customer_points)."""
+    return _query(con, filters, f"""
         final as (
             select
                 period_customers.customer_id,
@@ -638,7 +679,7 @@ def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFra
             left join marts.ml_customer_segments as segments
                 on period_customers.customer_id = segments.customer_id
         )
-        select * from final order by revenue_at_risk desc nulls last, customer_id
+        {_sampled("revenue_at_risk desc nulls last, customer_id", max_points, stratify_by)}
     """)
 
 
