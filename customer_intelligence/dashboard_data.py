@@ -456,7 +456,8 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
 
     A customer is active on a day when they have a completed order in the window of days ending on it (orders
     before the period start count for its first days). Long periods are sampled weekly (every 7th day back
-    from the period's last day) to bound the work. Every (day, segment) pair of the filtered customers'
+    from the period's last day). Computed from activity intervals (a running sum of starts and ends), so the
+    work grows with the orders, not with orders x window days. Every (day, segment) pair of the filtered customers'
     segments is listed, 0 when none is active.
     """
     column = _segment_column(segment)
@@ -485,23 +486,49 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
                 and orders.order_date > settings.first_day - settings.window_days
                 and orders.order_date <= settings.last_day
         ),
-        active as (
-            select days.date_day, window_orders.segment, count(distinct window_orders.customer_id) as active_customers
-            from days
-            inner join window_orders
-                on window_orders.order_date <= days.date_day
-                and window_orders.order_date > days.date_day - (select window_days from settings)
+        intervals as (
+            -- each order makes its customer active from its day until the window ends or their next order
+            -- (whichever is first): one customer's intervals never overlap, so counting them counts customers
+            select
+                segment,
+                order_date as start_day,
+                least(
+                    order_date + (select window_days from settings),
+                    coalesce(lead(order_date) over (partition by customer_id order by order_date),
+                        order_date + (select window_days from settings))
+                ) as end_day
+            from window_orders
+        ),
+        changes as (
+            select segment, day, sum(delta) as delta
+            from (
+                select segment, start_day as day, 1 as delta from intervals
+                union all
+                select segment, end_day as day, -1 as delta from intervals
+            ) as events
             group by 1, 2
+        ),
+        running as (
+            select segment, day,
+                sum(delta) over (partition by segment order by day rows between unbounded preceding and current row)
+                    as active_customers
+            from changes
         ),
         segments as (
             select distinct {column} as segment from customers
         ),
+        grid as (
+            select days.date_day, segments.segment from days cross join segments
+        ),
         final as (
-            select days.date_day, segments.segment, coalesce(active.active_customers, 0) as active_customers
-            from days
-            cross join segments
-            left join active
-                on days.date_day = active.date_day and segments.segment = active.segment
+            -- active on a day: the running count at the last change on or before it
+            select
+                grid.date_day,
+                grid.segment,
+                cast(coalesce(running.active_customers, 0) as bigint) as active_customers
+            from grid
+            asof left join running
+                on grid.segment = running.segment and grid.date_day >= running.day
         )
         select * from final order by date_day, segment
     """, {"max_daily_points": max_daily_points})
