@@ -68,8 +68,8 @@ def _wait_drawn(page, timeout: float, caption: str | None = None) -> dict:
     previous = None
     while True:
         state = page.evaluate(browser._PAGE_STATE_JS)
-        drawn = (all(chart["svg"] and chart["marks"] > 0 for chart in state["charts"]) and state["tables_drawn"]
-                 and state["skeletons"] == 0)
+        drawn = (bool(state["charts"]) and all(chart["svg"] and chart["marks"] > 0 for chart in state["charts"])
+                 and state["tables_drawn"] and state["skeletons"] == 0)  # every page has charts
         shown = caption is None or caption in page.inner_text("section.main, [data-testid='stMain']")
         settled = not state["running"] and shown and (drawn or state["exceptions"])
         signature = (len(state["charts"]), [c["marks"] for c in state["charts"]], len(state["metrics"]))
@@ -92,7 +92,7 @@ def _choose_first_membership(page) -> str:
     return value
 
 
-def measure_pages(url: str, timeout: float = 180) -> list[dict]:
+def measure_pages(url: str, timeout: float = 600) -> list[dict]:
     """First-load and filter-change seconds of every page, in the order of ``dashboard_browser.PAGES``."""
     from playwright.sync_api import sync_playwright
 
