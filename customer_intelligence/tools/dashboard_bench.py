@@ -70,7 +70,7 @@ def _wait_drawn(page, timeout: float, caption: str | None = None) -> dict:
         state = page.evaluate(browser._PAGE_STATE_JS)
         drawn = (bool(state["charts"]) and all(chart["svg"] and chart["marks"] > 0 for chart in state["charts"])
                  and state["tables_drawn"] and state["skeletons"] == 0)  # every page has charts
-        shown = caption is None or caption in page.inner_text("section.main, [data-testid='stMain']")
+        shown = caption is None or caption in page.inner_text("[data-testid='stMain']")
         settled = not state["running"] and shown and (drawn or state["exceptions"])
         signature = (len(state["charts"]), [c["marks"] for c in state["charts"]], len(state["metrics"]))
         if settled and signature == previous:
@@ -85,7 +85,7 @@ def _choose_first_membership(page) -> str:
     """Open the sidebar's membership filter and pick its first value; return that value."""
     box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
     box.click()
-    option = page.locator("[role='option']").first
+    option = page.locator("[role='option']").filter(has_not_text="Select all").first  # Streamlit adds it first
     value = option.inner_text().strip()
     option.click()
     page.keyboard.press("Escape")
@@ -113,7 +113,7 @@ def measure_pages(url: str, timeout: float = 600) -> list[dict]:
                 marks = sum(chart["marks"] for chart in state["charts"])
                 started = time.monotonic()
                 value = _choose_first_membership(page)
-                _wait_drawn(page, timeout, caption=f"membership: {value}")
+                _wait_drawn(page, timeout, caption=f"membership: {value} ·")
                 filter_change = time.monotonic() - started
                 results.append({"page": name, "first_load_s": round(first_load, 2),
                                 "filter_change_s": round(filter_change, 2), "charts": len(state["charts"]),
