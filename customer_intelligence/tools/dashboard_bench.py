@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         with open_current_publication(published) as con:
             total_orders = int(con.execute("select total_orders from marts.kpi_overview").fetchone()[0])
         scales.append({"orders": orders or total_orders, "customers": _customers(published),
-                       "published": str(published), "pages": pages})
+                       "published": str(published), "load_average_1m": round(os.getloadavg()[0], 1),
+                       "cpus": os.cpu_count(), "pages": pages})
         print(format_table(scales[-1:]), flush=True)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / "dashboard_bench.json"
