@@ -109,3 +109,27 @@ spark-build: data $(SPARK_STAMP)  ## dbt build on Spark (in-process) into $CIQ_S
 
 test-spark: $(SPARK_STAMP)  ## build the same small data on DuckDB and Spark, compare every table and key figure
 	$(SPARK_BIN)/python -m pytest python_tests/test_spark_frames.py python_tests/test_spark_build.py
+
+# --- BI clients (issue 16) ---------------------------------------------------------------------------
+# DuckDB 1.4 in its own venv: python_tests/test_publish_clients.py opens the publication with it (the test
+# creates the same venv itself when the stamp is missing; `make duckdb-compat-setup` only does it ahead).
+DUCKDB14_VENV ?= .venv-duckdb14
+DUCKDB14_VERSION := 1.4.5
+DUCKDB14_STAMP := $(DUCKDB14_VENV)/.installed
+
+$(DUCKDB14_STAMP):
+	$(PYTHON) -m venv --clear $(DUCKDB14_VENV)
+	$(DUCKDB14_VENV)/bin/pip install --quiet duckdb==$(DUCKDB14_VERSION)
+	echo $(DUCKDB14_VERSION) > $@
+
+.PHONY: duckdb-compat-setup
+duckdb-compat-setup: $(DUCKDB14_STAMP)  ## create .venv-duckdb14 (DuckDB 1.4, to check the publication opens in 1.x clients)
+
+# --- dashboard benchmark (issue 16) ---
+# make bench-dashboard                    100k and 1M orders (data, build and publication made once under bench/work)
+# make bench-dashboard ORDERS=1000000     one scale
+DASHBOARD_BENCH_ORDERS := $(if $(filter command line environment,$(origin ORDERS)),$(ORDERS),100000,1000000)
+
+.PHONY: bench-dashboard
+bench-dashboard: $(STAMP)  ## dashboard in real Chromium: per page first-load and filter-change seconds
+	$(BIN)/python -m customer_intelligence.tools.dashboard_bench --orders $(DASHBOARD_BENCH_ORDERS) --seed $(SEED)

@@ -38,6 +38,13 @@ SEGMENT_COLUMNS: dict[str, str] = {
     "customer_status": "Activity status",
 }
 
+# Scatter plots draw at most this many points: a sample stratified by the chart's colour (issue 16), as BI
+# tools' high-density sampling does; the chart states the sample size and the total.
+MAX_SCATTER_POINTS = 5_000
+# Columns a scatter sample may be stratified by (whitelist: these names reach SQL).
+STRATA_COLUMNS = frozenset({"membership", "rfm_segment", "loyalty_tier", "spending_quadrant", "ml_segment",
+                            "country_code", "segment", "churn_risk_tier"})
+
 @dataclass(frozen=True)
 class Filters:
     """The dashboard's shared filters. ``None`` dates and empty tuples mean no restriction."""
@@ -301,9 +308,42 @@ def segment_country_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, seg
     """)
 
 
-def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def _sampled(order_by: str, max_points: int | None, stratify_by: str | None) -> str:
+    """The end of a scatter query after its ``final`` CTE: every row, or a stratified sample of ~``max_points``.
+
+    Each stratum (a value of ``stratify_by``) keeps ``ceil(max_points * stratum size / total)`` rows, chosen by
+    a hash of the customer id (deterministic, spread over the range), so every stratum keeps its share. Every
+    row carries ``points_total``: how many rows the unsampled query has.
+    """
+    if max_points is None:
+        return f"select *, count(*) over () as points_total from final order by {order_by}"
+    if stratify_by not in STRATA_COLUMNS:
+        raise ValueError(f"unknown stratum column {stratify_by!r}; choose one of {sorted(STRATA_COLUMNS)}")
+    return f"""
+        , ranked as (
+            select
+                final.*,
+                count(*) over () as points_total,
+                count(*) over (partition by final.{stratify_by}) as stratum_size,
+                row_number() over (
+                    partition by final.{stratify_by} order by hash(final.customer_id), final.customer_id
+                ) as stratum_rank
+            from final
+        )
+        select * exclude (stratum_size, stratum_rank)
+        from ranked
+        where stratum_rank <= ceil({int(max_points)} * stratum_size / points_total)
+        order by {order_by}
+    """
+
+
+def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: int | None = None,
+                    stratify_by: str | None = "membership") -> pd.DataFrame:
     """One row per customer counted: period orders and revenue, income, spending score and segments (scatters),
-    with the k-means segment (``ml_segment``) when the publication has it."""
+    with the k-means segment (``ml_segment``) when the publication has it.
+
+    ``max_points`` keeps a sample stratified by ``stratify_by`` (see :func:`_sampled`); ``points_total`` is the
+    number of customers before sampling."""
     ml = has_tables(con, "ml_customer_segments")
     ml_join = ("left join marts.ml_customer_segments as ml on period_customers.customer_id = ml.customer_id"
                if ml else "")
@@ -324,7 +364,7 @@ def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
             from period_customers
             {ml_join}
         )
-        select * from final order by revenue desc, customer_id
+        {_sampled("revenue desc, customer_id", max_points, stratify_by)}
     """)
 
 
@@ -412,7 +452,8 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
 
     A customer is active on a day when they have a completed order in the window of days ending on it (orders
     before the period start count for its first days). Long periods are sampled weekly (every 7th day back
-    from the period's last day) to bound the work. Every (day, segment) pair of the filtered customers'
+    from the period's last day). Computed from activity intervals (a running sum of starts and ends), so the
+    work grows with the orders, not with orders x window days. Every (day, segment) pair of the filtered customers'
     segments is listed, 0 when none is active.
     """
     column = _segment_column(segment)
@@ -441,23 +482,49 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
                 and orders.order_date > settings.first_day - settings.window_days
                 and orders.order_date <= settings.last_day
         ),
-        active as (
-            select days.date_day, window_orders.segment, count(distinct window_orders.customer_id) as active_customers
-            from days
-            inner join window_orders
-                on window_orders.order_date <= days.date_day
-                and window_orders.order_date > days.date_day - (select window_days from settings)
+        intervals as (
+            -- each order makes its customer active from its day until the window ends or their next order
+            -- (whichever is first): one customer's intervals never overlap, so counting them counts customers
+            select
+                segment,
+                order_date as start_day,
+                least(
+                    order_date + (select window_days from settings),
+                    coalesce(lead(order_date) over (partition by customer_id order by order_date),
+                        order_date + (select window_days from settings))
+                ) as end_day
+            from window_orders
+        ),
+        changes as (
+            select segment, day, sum(delta) as delta
+            from (
+                select segment, start_day as day, 1 as delta from intervals
+                union all
+                select segment, end_day as day, -1 as delta from intervals
+            ) as events
             group by 1, 2
+        ),
+        running as (
+            select segment, day,
+                sum(delta) over (partition by segment order by day rows between unbounded preceding and current row)
+                    as active_customers
+            from changes
         ),
         segments as (
             select distinct {column} as segment from customers
         ),
+        grid as (
+            select days.date_day, segments.segment from days cross join segments
+        ),
         final as (
-            select days.date_day, segments.segment, coalesce(active.active_customers, 0) as active_customers
-            from days
-            cross join segments
-            left join active
-                on days.date_day = active.date_day and segments.segment = active.segment
+            -- active on a day: the running count at the last change on or before it
+            select
+                grid.date_day,
+                grid.segment,
+                cast(coalesce(running.active_customers, 0) as bigint) as active_customers
+            from grid
+            asof left join running
+                on grid.segment = running.segment and grid.date_day >= running.day
         )
         select * from final order by date_day, segment
     """, {"max_daily_points": max_daily_points})
@@ -612,10 +679,11 @@ def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.
     """)
 
 
-def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: int | None = None,
+                 stratify_by: str | None = "segment") -> pd.DataFrame:
     """Revenue vs churn risk, one row per selected customer: period revenue, revenue to date, churn
-    probability and tier, predicted 12-month value and k-means segment."""
-    return _query(con, filters, """
+    probability and tier, predicted 12-month value and k-means segment (``max_points``: as customer_points)."""
+    return _query(con, filters, f"""
         final as (
             select
                 period_customers.customer_id,
@@ -634,7 +702,7 @@ def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFra
             left join marts.ml_customer_segments as segments
                 on period_customers.customer_id = segments.customer_id
         )
-        select * from final order by revenue_at_risk desc nulls last, customer_id
+        {_sampled("revenue_at_risk desc nulls last, customer_id", max_points, stratify_by)}
     """)
 
 

@@ -1,8 +1,11 @@
 """What every page shares: the published file, the filters in the sidebar, cached queries, formats, charts.
 
 The dashboard reads only the published marts (``customer_intelligence.publish``). It never holds the file
-open between reruns: each query opens it read-only, so a new publication is picked up on the next rerun
-(the cache is keyed by the file's identity) and publishing is never blocked by the dashboard.
+open between reruns: each query opens it read-only with ``open_current_publication`` (a private DuckDB
+instance, so a session still reading the old file never hands the old publication to another), a new
+publication is picked up on the next rerun (the cache is keyed by the file's identity: a publication is a new
+file) and publishing is never blocked by the dashboard. Scatter plots read a stratified sample of at most
+``MAX_SCATTER_POINTS`` customers and say so.
 """
 
 from __future__ import annotations
@@ -14,12 +17,11 @@ from datetime import date
 from pathlib import Path
 
 import altair as alt
-import duckdb
 import pandas as pd
 import streamlit as st
 
 from customer_intelligence import dashboard_data as dd
-from customer_intelligence.publish import default_paths
+from customer_intelligence.publish import default_paths, open_current_publication
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -50,7 +52,7 @@ def _stamp(path: Path) -> tuple[int, int, int]:
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached_call(path: str, stamp: tuple, function: str, filters: dd.Filters | None, kwargs: tuple) -> object:
     """Run ``dashboard_data.<function>`` on a fresh read-only connection; cached per publication and arguments."""
-    with duckdb.connect(path, read_only=True) as con:
+    with open_current_publication(path) as con:
         if filters is None:
             return getattr(dd, function)(con, **dict(kwargs))
         return getattr(dd, function)(con, filters, **dict(kwargs))
@@ -58,7 +60,7 @@ def _cached_call(path: str, stamp: tuple, function: str, filters: dd.Filters | N
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _cached_sql(path: str, stamp: tuple, sql: str) -> pd.DataFrame:
-    with duckdb.connect(path, read_only=True) as con:
+    with open_current_publication(path) as con:
         return con.execute(sql).df()
 
 
@@ -165,6 +167,15 @@ def describe(filters: dd.Filters) -> str:
     parts.append("membership: " + (", ".join(filters.memberships) or "all"))
     parts.append("countries: " + (", ".join(filters.countries) or "all"))
     return " · ".join(parts)
+
+
+def sample_caption(points: pd.DataFrame, stratum: str) -> str:
+    """What a scatter plot shows: every customer, or a sample of how many, stratified by what."""
+    total = int(points["points_total"].iloc[0]) if len(points) else 0
+    if len(points) >= total:
+        return f"All {total:,} customers shown."
+    return (f"Showing a sample of {len(points):,} of {total:,} customers, stratified by {stratum} (each keeps its "
+            f"share); totals and every other chart use all customers.")
 
 
 def money(value: float) -> str:

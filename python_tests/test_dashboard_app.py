@@ -8,6 +8,7 @@ separate dbt models); the sidebar filters change them as an independent query on
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -167,8 +168,10 @@ def test_loyalty_page_equals_marts(app, built):
     scatter = charts(app)["value_scatter"]
     customer_360 = built.query("select customer_id, completed_orders, net_revenue from marts.dim_customer_360 "
                                "where is_purchaser")
+    assert set(scatter["points_total"]) == {len(customer_360)}  # every customer counted, maybe a sample shown
     assert by_key(scatter, "customer_id", ["orders", "revenue"]) == by_key(
-        customer_360, "customer_id", ["completed_orders", "net_revenue"])
+        customer_360[customer_360["customer_id"].isin(scatter["customer_id"])], "customer_id",
+        ["completed_orders", "net_revenue"])
 
 
 def test_segments_page_equals_marts(app, built):
@@ -249,7 +252,9 @@ def test_churn_page_equals_marts_and_downloads_the_action_table(app, built):
         mart, "customer_id", ["churn_probability", "revenue_at_risk", "predicted_clv_12m"])
     assert metrics(app)["High-risk customers"] == f"{(mart['churn_risk_tier'] == 'high').sum():,}"
     scatter = charts(app)["churn_scatter"]
-    assert by_key(scatter, "customer_id", ["churn_probability"]) == by_key(mart, "customer_id", ["churn_probability"])
+    assert set(scatter["points_total"]) == {len(mart)}
+    assert by_key(scatter, "customer_id", ["churn_probability"]) == by_key(
+        mart[mart["customer_id"].isin(scatter["customer_id"])], "customer_id", ["churn_probability"])
     download = app.get("download_button")[0].proto
     assert download.label.startswith("Download") and download.url.endswith(".csv")  # content: browser test
 
@@ -264,3 +269,33 @@ def test_churn_page_equals_marts_and_downloads_the_action_table(app, built):
     app.multiselect(key="filter_countries").set_value([first]).run()
     in_country = country[(country["country_code"] == first) & (country["churn_risk_tier"] == "high")]
     assert sorted(tables(app)[0]["customer_id"]) == sorted(in_country["customer_id"])
+
+
+def test_scatters_at_scale_show_a_stratified_sample_and_say_so(published, built, monkeypatch):
+    """With fewer points allowed than customers (as at 1 M orders with the default 5,000), every scatter
+    shows a sample whose rows equal the mart's, keeps each stratum's share, and its caption gives both sizes."""
+    from customer_intelligence import dashboard_data as dd
+
+    monkeypatch.setattr(dd, "MAX_SCATTER_POINTS", 200)
+    monkeypatch.setenv("CIQ_PUBLISHED_PATH", str(published))
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.run()
+    goto(at, "loyalty_value")
+    at.selectbox(key="scatter_colour").set_value("membership").run()
+    scatter = charts(at)["value_scatter"]
+    customers = built.query("select customer_id, membership, completed_orders, net_revenue "
+                            "from marts.dim_customer_360 where is_purchaser")
+    total = len(customers)
+    assert total > 1000 and set(scatter["points_total"]) == {total}
+    sizes = customers.groupby("membership").size()
+    assert scatter.groupby("membership").size().to_dict() == {
+        name: math.ceil(200 * size / total) for name, size in sizes.items()}
+    assert by_key(scatter, "customer_id", ["orders", "revenue"]) == by_key(
+        customers[customers["customer_id"].isin(scatter["customer_id"])], "customer_id",
+        ["completed_orders", "net_revenue"])
+    captions = [c.value for c in at.caption]
+    assert f"Showing a sample of {len(scatter):,} of {total:,} customers, stratified by Membership" in " ".join(
+        captions), captions
+    goto(at, "segments")
+    assert len(charts(at)["quadrant_scatter"]) <= 200 + 5
+    assert any(f"of {total:,} customers, stratified by quadrant" in c.value for c in at.caption)

@@ -10,6 +10,7 @@ As of 2024-03-01, activity window 30 days. Customers:
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import duckdb
@@ -139,3 +140,36 @@ def test_filter_options(con):
                                                                             D("2024-03-01"))
     assert options.memberships == ("Non-Prime", "Prime")
     assert options.countries == (("DE", "Germany"), ("US", "United States"))
+
+
+def test_sample_quota_is_proportional_per_stratum():
+    """900 customers in stratum a, 100 in b, at most 100 points: a keeps ceil(100 * 900 / 1000) = 90, b 10."""
+    with duckdb.connect() as db:
+        sample = db.execute(
+            "with final as (select range as customer_id, case when range < 900 then 'a' else 'b' end as membership, "
+            f"range as revenue from range(1000)) {dd._sampled('customer_id', 100, 'membership')}"
+        ).df()
+    assert sample.groupby("membership").size().to_dict() == {"a": 90, "b": 10}
+    assert set(sample["points_total"]) == {1000}
+    assert sample["customer_id"].between(0, 899).sum() == 90 and sample["customer_id"].max() > 900
+    # spread over the stratum, not its first rows (the hash orders them)
+    assert sample.loc[sample["membership"] == "a", "customer_id"].max() > 450
+
+
+def test_scatter_samples_on_a_real_publication_are_stratified_subsets(published):
+    """On the session's publication: each stratum keeps ceil(max * size / total) of its customers, unchanged."""
+    with duckdb.connect(str(published), read_only=True) as db:
+        everyone = dd.customer_points(db, dd.Filters())
+        sample = dd.customer_points(db, dd.Filters(), max_points=500, stratify_by="rfm_segment")
+        churn_everyone = dd.churn_points(db, dd.Filters())
+        churn_sample = dd.churn_points(db, dd.Filters(), max_points=300, stratify_by="segment")
+    total = len(everyone)
+    assert total > 1000 and set(sample["points_total"]) == {total}
+    sizes = everyone.groupby("rfm_segment").size()
+    expected = {name: min(size, math.ceil(500 * size / total)) for name, size in sizes.items()}
+    assert sample.groupby("rfm_segment").size().to_dict() == expected
+    merged = sample.merge(everyone, on="customer_id", suffixes=("", "_all"))
+    assert len(merged) == len(sample) and (merged["revenue"] == merged["revenue_all"]).all()
+    churn_sizes = churn_everyone.groupby("segment").size()
+    assert churn_sample.groupby("segment").size().to_dict() == {
+        name: math.ceil(300 * size / len(churn_everyone)) for name, size in churn_sizes.items()}

@@ -7,6 +7,8 @@ import altair as alt
 import shared
 import streamlit as st
 
+from customer_intelligence.dashboard_data import MAX_SCATTER_POINTS
+
 st.title("Churn & actions")
 filters = shared.page_filters()
 st.caption(shared.describe(filters))
@@ -31,7 +33,7 @@ cards[3].metric("Churn model ROC AUC", f"{scoring['roc_auc']:.3f}",
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Revenue vs churn risk")
-    points = shared.load("churn_points", filters)
+    points = shared.load("churn_points", filters, max_points=MAX_SCATTER_POINTS, stratify_by="segment")
     if points.empty:
         shared.no_data()
     else:
@@ -44,6 +46,7 @@ with left:
                      alt.Tooltip("predicted_clv_12m:Q", format="$,.0f"),
                      alt.Tooltip("revenue_at_risk:Q", format="$,.0f")],
         ).properties(height=380), key="churn_scatter")
+        st.caption(shared.sample_caption(points, "k-means segment"))
 with right:
     st.subheader("Churn risk by segment")
     by_segment = shared.load("churn_by_segment", filters)

@@ -7,7 +7,7 @@ import altair as alt
 import shared
 import streamlit as st
 
-from customer_intelligence.dashboard_data import SEGMENT_COLUMNS
+from customer_intelligence.dashboard_data import MAX_SCATTER_POINTS, SEGMENT_COLUMNS
 
 st.title("Loyalty & value")
 filters = shared.page_filters()
@@ -45,11 +45,11 @@ with pie_col:
         ).properties(height=260), key="membership_pie")
 
 st.subheader("Customer value vs loyalty")
-points = shared.load("customer_points", filters)
 labels = {**SEGMENT_COLUMNS, "ml_segment": "K-means segment"}
-colour_options = (["ml_segment"] if points["ml_segment"].notna().any() else []) + [
+colour_options = (["ml_segment"] if shared.has_table("ml_customer_segments") else []) + [
     "rfm_segment", "membership", "loyalty_tier", "spending_quadrant"]
 colour_by = st.selectbox("Colour by", colour_options, format_func=labels.get, key="scatter_colour")
+points = shared.load("customer_points", filters, max_points=MAX_SCATTER_POINTS, stratify_by=colour_by)
 if points.empty:
     shared.no_data()
 else:
@@ -58,6 +58,7 @@ else:
         color=alt.Color(f"{colour_by}:N", title=labels[colour_by]),
         tooltip=["customer_id", "orders", alt.Tooltip("revenue:Q", format="$,.2f"), colour_by],
     ).properties(height=380), key="value_scatter")
+    st.caption(shared.sample_caption(points, labels[colour_by]))
 
 st.subheader("Segment × country")
 left, right = st.columns(2)

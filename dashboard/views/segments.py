@@ -7,13 +7,15 @@ import altair as alt
 import shared
 import streamlit as st
 
+from customer_intelligence.dashboard_data import MAX_SCATTER_POINTS
+
 st.title("Segments")
 filters = shared.page_filters()
 st.caption(shared.describe(filters))
 
 st.subheader("Income × spending score")
 quadrants = shared.load("spending_quadrants", filters)
-points = shared.load("customer_points", filters)
+points = shared.load("customer_points", filters, max_points=MAX_SCATTER_POINTS, stratify_by="spending_quadrant")
 known = points.dropna(subset=["annual_income", "spending_score"])
 if known.empty:
     shared.no_data()
@@ -28,6 +30,7 @@ else:
     vertical = alt.Chart({"values": [{"x": income_threshold}]}).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     horizontal = alt.Chart({"values": [{"y": score_threshold}]}).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
     shared.chart((scatter + vertical + horizontal).properties(height=400), key="quadrant_scatter")
+    st.caption(shared.sample_caption(points, "quadrant"))
     st.caption(f"Split at income {shared.money(income_threshold)} and spending score {score_threshold:g} "
                "(vars `quadrant_income_threshold`, `quadrant_spending_score_threshold`; default the medians).")
 by_name = quadrants.set_index("spending_quadrant")

@@ -1,0 +1,185 @@
+"""Benchmark the dashboard in real Chromium: per page, first-load and filter-change times (issue 16).
+
+For each scale (orders), the data is generated once (``bench.ensure_data``), built with ``dbt build`` and
+published into ``<work-dir>/dashboard_<orders>/`` (both reused by later runs when their stamp is there), then
+the Streamlit dashboard is started on that publication and every page is opened in headless Chromium
+(Playwright driving Debian's /usr/bin/chromium, see ``dashboard_browser``):
+
+- **first load**: from navigation until the script run is over and every chart has drawn its marks (each page
+  opened in a new browser session; Streamlit's data cache is shared by the server process, so figures that an
+  earlier page computed are warm, as for a real user moving through the pages);
+- **filter change**: the membership filter set to its first value in the sidebar, until the page shows the
+  new selection (its caption) and every chart has drawn again.
+
+The page state is polled every 100 ms, so each time is measured to about 0.1 s.
+
+CLI: ``python -m customer_intelligence.tools.dashboard_bench --orders 100000,1000000`` (``make bench-dashboard``);
+``--published FILE`` measures an existing publication instead. Writes ``<results-dir>/dashboard_bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from customer_intelligence import dashboard_browser as browser
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+POLL_MS = 100
+TARGET_FIRST_LOAD_S = 2.0
+TARGET_FILTER_CHANGE_S = 1.0
+
+
+def build_publication(orders: int, seed: int, work_dir: Path) -> Path:
+    """Generate, build and publish ``orders`` orders under ``work_dir`` once; return the published file."""
+    from customer_intelligence.bench import ensure_data
+
+    root = work_dir / f"dashboard_{orders}_seed_{seed}"
+    published = root / "published" / "customer_intelligence.duckdb"
+    stamp = root / ".published"
+    if stamp.exists() and published.exists():
+        return published
+    raw = ensure_data(orders, seed, work_dir / "data")
+    warehouse = root / "warehouse" / "customer_intelligence.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, DBT_PROFILES_DIR=str(PROJECT_DIR), CIQ_RAW_DIR=str(raw), CIQ_WAREHOUSE_PATH=str(warehouse),
+               CIQ_DUCKDB_TEMP_DIR=str(root / "warehouse" / ".tmp"), CIQ_PUBLISHED_PATH=str(published),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    target = root / "target"
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    print(f"building {orders:,} orders into {warehouse}", file=sys.stderr, flush=True)
+    subprocess.run([dbt, "build", "--target-path", str(target), "--log-path", str(root / "logs"), "--quiet"],
+                   cwd=PROJECT_DIR, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "customer_intelligence.publish", "--warehouse", str(warehouse),
+                    "--run-results", str(target / "run_results.json"), "--published", str(published),
+                    "--no-parquet", "--accept-shift"], cwd=PROJECT_DIR, env=env, check=True)
+    stamp.write_text(f"{orders} {seed}\n")
+    return published
+
+
+def _wait_drawn(page, timeout: float, caption: str | None = None) -> dict:
+    """Poll every POLL_MS until the run is over, every chart has marks (and ``caption`` is shown), stable twice."""
+    deadline = time.monotonic() + timeout
+    previous = None
+    while True:
+        state = page.evaluate(browser._PAGE_STATE_JS)
+        drawn = (bool(state["charts"]) and all(chart["svg"] and chart["marks"] > 0 for chart in state["charts"])
+                 and state["tables_drawn"] and state["skeletons"] == 0)  # every page has charts
+        shown = caption is None or caption in page.inner_text("[data-testid='stMain']")
+        settled = not state["running"] and shown and (drawn or state["exceptions"])
+        signature = (len(state["charts"]), [c["marks"] for c in state["charts"]], len(state["metrics"]))
+        if settled and signature == previous:
+            return state
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"page {page.url} did not finish drawing within {timeout} s")
+        previous = signature if settled else None
+        page.wait_for_timeout(POLL_MS)
+
+
+def _choose_first_membership(page) -> str:
+    """Open the sidebar's membership filter and pick its first value; return that value."""
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
+    box.click()
+    option = page.locator("[role='option']").filter(has_not_text="Select all").first  # Streamlit adds it first
+    value = option.inner_text().strip()
+    option.click()
+    page.keyboard.press("Escape")
+    return value
+
+
+def measure_pages(url: str, timeout: float = 600) -> list[dict]:
+    """First-load and filter-change seconds of every page, in the order of ``dashboard_browser.PAGES``."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = browser.find_chromium()
+    if chromium is None:
+        raise FileNotFoundError("no Chromium found: install Debian's package with `apt-get install chromium`")
+    results = []
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium, args=browser.CHROMIUM_ARGS)
+        try:
+            for path, name in browser.PAGES.items():
+                page = instance.new_page(viewport={"width": 1400, "height": 1100})
+                started = time.monotonic()
+                page.goto(f"{url}/{path}")
+                page.wait_for_selector("h1", timeout=timeout * 1000)
+                state = _wait_drawn(page, timeout)
+                first_load = time.monotonic() - started
+                marks = sum(chart["marks"] for chart in state["charts"])
+                started = time.monotonic()
+                value = _choose_first_membership(page)
+                _wait_drawn(page, timeout, caption=f"membership: {value} ·")
+                filter_change = time.monotonic() - started
+                results.append({"page": name, "first_load_s": round(first_load, 2),
+                                "filter_change_s": round(filter_change, 2), "charts": len(state["charts"]),
+                                "marks": marks, "exceptions": state["exceptions"]})
+                page.close()
+        finally:
+            instance.close()
+    return results
+
+
+def format_table(scales: list[dict]) -> str:
+    """A markdown table: one row per scale and page."""
+    lines = ["| orders | customers | page | first load (s) | filter change (s) | SVG marks |",
+             "| ---: | ---: | --- | ---: | ---: | ---: |"]
+    for scale in scales:
+        for row in scale["pages"]:
+            lines.append(f"| {scale['orders']:,} | {scale['customers']:,} | {row['page']} | {row['first_load_s']:.1f} "
+                         f"| {row['filter_change_s']:.1f} | {row['marks']:,} |")
+    return "\n".join(lines)
+
+
+def _customers(published: Path) -> int:
+    """Purchasing customers of a publication."""
+    from customer_intelligence.publish import open_current_publication
+
+    with open_current_publication(published) as con:
+        return int(con.execute("select count(*) from marts.dim_customer_360 where is_purchaser").fetchone()[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: build (once) and measure each scale; print the table, write the JSON."""
+    from customer_intelligence.bench import parse_orders
+    from customer_intelligence.publish import open_current_publication
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", default="100000,1000000", help="comma-separated scales, e.g. 100000,1000000")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--published", type=Path, help="measure this publication instead of building scales")
+    parser.add_argument("--work-dir", type=Path, default=PROJECT_DIR / "bench" / "work")
+    parser.add_argument("--results-dir", type=Path, default=PROJECT_DIR / "bench" / "results")
+    args = parser.parse_args(argv)
+    if browser.find_chromium() is None:
+        print("no Chromium found: install it with `apt-get install chromium`", file=sys.stderr)
+        return 1
+    targets = ([(None, args.published.resolve())] if args.published else
+               [(orders, build_publication(orders, args.seed, args.work_dir.resolve()))
+                for orders in parse_orders(args.orders)])
+    scales = []
+    for orders, published in targets:
+        with browser.running_dashboard(published) as url:
+            pages = measure_pages(url)
+        with open_current_publication(published) as con:
+            total_orders = int(con.execute("select total_orders from marts.kpi_overview").fetchone()[0])
+        scales.append({"orders": orders or total_orders, "customers": _customers(published),
+                       "published": str(published), "load_average_1m": round(os.getloadavg()[0], 1),
+                       "cpus": os.cpu_count(), "pages": pages})
+        print(format_table(scales[-1:]), flush=True)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / "dashboard_bench.json"
+    out.write_text(json.dumps({"poll_ms": POLL_MS, "targets": {"first_load_s": TARGET_FIRST_LOAD_S,
+                                                              "filter_change_s": TARGET_FILTER_CHANGE_S},
+                               "scales": scales}, indent=2))
+    print(f"\n{format_table(scales)}\n\ntargets: first load <= {TARGET_FIRST_LOAD_S:g} s, filter change <= "
+          f"{TARGET_FILTER_CHANGE_S:g} s; results in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
