@@ -16,6 +16,7 @@ export CIQ_TRUTH_DIR ?= data/truth
 export CIQ_WAREHOUSE_PATH ?= warehouse/customer_intelligence.duckdb
 export CIQ_DUCKDB_TEMP_DIR ?= warehouse/.tmp
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+export CIQ_REPORTS_DIR ?= reports
 export CIQ_PUBLISHED_PATH ?= $(dir $(CIQ_WAREHOUSE_PATH))published/customer_intelligence.duckdb
 DASHBOARD_PORT ?= 8501
 
@@ -45,16 +46,18 @@ data: $(STAMP)  ## generate the default raw data into $CIQ_RAW_DIR if it is not 
 
 build: data  ## set up, generate data if needed, dbt build the warehouse
 	@mkdir -p $(dir $(CIQ_WAREHOUSE_PATH)) $(CIQ_DUCKDB_TEMP_DIR)
+	@$(BIN)/python -m customer_intelligence.tools.warehouse_lock check $(CIQ_WAREHOUSE_PATH)
 	$(BIN)/dbt build
 	$(BIN)/python -m customer_intelligence.publish
 	$(BIN)/python -m customer_intelligence.insights
 	$(BIN)/python -m customer_intelligence.alerts
-	$(BIN)/dbt docs generate --static --quiet
+	$(BIN)/python -m customer_intelligence.tools.warehouse_lock run-or-skip $(CIQ_WAREHOUSE_PATH) --wait 30 -- \
+		$(BIN)/dbt docs generate --static --quiet
 	@echo ""
 	@echo "warehouse: $(abspath $(CIQ_WAREHOUSE_PATH))"
 	@echo "published: $(abspath $(CIQ_PUBLISHED_PATH)) (for BI: open read-only)"
 	@echo "docs:      $(abspath target/static_index.html)"
-	@echo "insights:  $(abspath reports/insights.md) (and .html); alerts in $(abspath reports/alerts)"
+	@reports="$$(realpath -m "$$CIQ_REPORTS_DIR")"; echo "insights:  $$reports/insights.md (and .html); alerts in $$reports/alerts"
 
 # Runs after a green `dbt build` only (it reads target/run_results.json and refuses anything else).
 publish: $(STAMP)  ## publish the marts of the last green build for BI (atomic, read-only copy)

@@ -85,10 +85,13 @@ def test_no_file_in_the_repository_holds_a_secret():
     assert findings == {}
 
 
-# Fixed, non-secret switches a profile may state literally: the adapter, the Spark connection method and
-# its placeholder host, and Spark session switches that carry no credential or path.
+# Fixed, non-secret switches a profile may state literally: the adapter, a dbt-duckdb plugin module, the
+# Spark connection method and its placeholder host, and Spark session switches that carry no credential or path.
 STRUCTURAL_SETTINGS = frozenset(
-    {"type", "method", "host", "spark.ui.enabled", "spark.ui.showConsoleProgress", "spark.sql.session.timeZone"}
+    {
+        "type", "method", "host", "module",
+        "spark.ui.enabled", "spark.ui.showConsoleProgress", "spark.sql.session.timeZone",
+    }
 )
 CREDENTIAL_KEY = re.compile(r"(?i)user|pass|token|secret|key|auth|credential")
 
@@ -101,6 +104,9 @@ def test_profiles_read_every_setting_from_an_environment_variable_with_a_default
         if isinstance(node, dict):
             for key, value in node.items():
                 yield from settings(value, (*path, key))
+        elif isinstance(node, list):
+            for item in node:
+                yield from settings(item, path)
         else:
             yield path, node
 

@@ -1,0 +1,1 @@
+"""Command-line tools, generators, inspectors and engine helpers."""
