@@ -38,7 +38,7 @@ INTEGRITY_VARS = {
 
 # orders.csv (Windows-1252, ';' delimiter, decimal commas): order_id; customer_id; order_ts; product_id; amount
 ORDER_ROWS = [
-    # 10:00+02:00 on 10 March = 08:00Z = 03:00 in New York (EST, UTC-5): business day 2024-03-10
+    # 10:00+02:00 on 10 March = 08:00Z = 04:00 in New York (EDT, UTC-4: DST began at 07:00Z that day)
     ("O1", "00042", "2024-03-10 10:00+02:00", "P€1", "10,50"),
     # 03:00Z on 10 March = 22:00 on 9 March in New York: business day 2024-03-09
     ("O2", "\t43\t", "2024-03-10T03:00:00Z", "P€1", "1.151,25"),
@@ -130,12 +130,12 @@ def test_decimal_commas_offsets_and_yyyymmdd(integrity_build):
     assert sorted(got) == ["O1", "O2", "O3", "O5"]
     assert {k: round(v["net_revenue"], 2) for k, v in got.items()} == {"O1": 10.5, "O2": 1151.25, "O3": 5.0, "O5": 2.25}
     assert {k: str(v["order_date"])[:10] for k, v in got.items()} == {
-        "O1": "2024-03-10",  # 08:00Z = 03:00 EST
+        "O1": "2024-03-10",  # 08:00Z = 04:00 EDT
         "O2": "2024-03-09",  # 03:00Z = 22:00 EST the day before
         "O3": "2024-03-11",  # YYYYMMDD
         "O5": "2024-03-13",  # 23:30-05:00 = 04:30Z = 00:30 EDT (DST since 10 March) on the 13th
     }
-    assert str(got["O1"]["order_ts"]) == "2024-03-10 03:00:00"
+    assert str(got["O1"]["order_ts"]) == "2024-03-10 04:00:00"
     assert str(got["O5"]["order_ts"]) == "2024-03-13 00:30:00"
     # a Parquet TIMESTAMPTZ follows the same rule: 03:00Z on 1 January is 22:00 on 31 December in New York
     signups = build.query("select distinct signup_ts from staging.stg_raw__customers")
@@ -152,13 +152,16 @@ def test_keys_null_tokens_whitespace_and_leading_zeros(integrity_build):
         " where reject_reason is not null group by 1"
     )
     assert rejected.to_dict("records") == [{"reject_reason": "null_key", "n": 5}]
-    orders = build.query("select order_id, customer_id, reject_reason from staging.base_raw__orders order by order_id")
+    orders = build.query(
+        "select order_id, customer_id, coalesce(reject_reason, 'kept') as reject_reason"
+        " from staging.base_raw__orders order by order_id"
+    )
     assert orders.to_dict("records") == [
-        {"order_id": "O1", "customer_id": "42", "reject_reason": None},
-        {"order_id": "O2", "customer_id": "43", "reject_reason": None},
-        {"order_id": "O3", "customer_id": "44", "reject_reason": None},
+        {"order_id": "O1", "customer_id": "42", "reject_reason": "kept"},
+        {"order_id": "O2", "customer_id": "43", "reject_reason": "kept"},
+        {"order_id": "O3", "customer_id": "44", "reject_reason": "kept"},
         {"order_id": "O4", "customer_id": None, "reject_reason": "null_customer_id"},
-        {"order_id": "O5", "customer_id": "42", "reject_reason": None},
+        {"order_id": "O5", "customer_id": "42", "reject_reason": "kept"},
     ]
 
 
