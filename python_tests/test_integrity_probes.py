@@ -270,3 +270,28 @@ def test_makefile_prints_the_configured_reports_folder(tmp_path):
     printed = subprocess.run(["bash", "-c", line], capture_output=True, text=True, env=env).stdout
     assert printed.startswith(f"insights:  {reports}/insights.md"), printed
     assert f"alerts in {reports}/alerts" in printed
+
+
+# --------------------------------------------------------------------------------------------------
+# The transcoding function behind raw_csv_encoding: cp1252 / latin-1 (no dbt build).
+# --------------------------------------------------------------------------------------------------
+def test_transcode_writes_a_utf8_copy_once_and_locates_bad_bytes(tmp_path):
+    from customer_intelligence.tools.raw_transcode import transcode_to_utf8
+
+    source = tmp_path / "customers.csv"
+    source.write_bytes("id,name\n1,€ – ’\n".encode("cp1252"))
+    cache = tmp_path / "cache"
+    first = transcode_to_utf8(str(source), "cp1252", str(cache))
+    assert first.startswith("ok:")
+    copy = Path(first[3:])
+    assert copy.parent == cache and copy.read_text(encoding="utf-8") == "id,name\n1,€ – ’\n"
+    assert transcode_to_utf8(str(source), "windows-1252", str(cache)) == first  # same version: reused
+    assert source.read_bytes() == "id,name\n1,€ – ’\n".encode("cp1252")  # never modified
+    # 0x80 (€ in cp1252) at byte 10 is a control character in latin-1: refused, naming cp1252
+    latin = transcode_to_utf8(str(source), "latin-1", str(cache))
+    assert latin.startswith("error:Raw file '") and "byte 0x80 at byte position 10 (line 2)" in latin
+    assert "cp1252" in latin
+    # 0x81 is not a cp1252 character: header (8 bytes) + "1,ok\n" (5) + "2,x" (3) -> byte 16, line 3
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"id,name\n1,ok\n2,x\x81y\n")
+    assert "byte 0x81 at byte position 16 (line 3)" in transcode_to_utf8(str(bad), "cp1252", str(cache))
