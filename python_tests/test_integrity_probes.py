@@ -153,14 +153,15 @@ def test_keys_null_tokens_whitespace_and_leading_zeros(integrity_build):
     )
     assert rejected.to_dict("records") == [{"reject_reason": "null_key", "n": 5}]
     orders = build.query(
-        "select order_id, customer_id, coalesce(reject_reason, 'kept') as reject_reason"
+        "select order_id, coalesce(customer_id, 'NULL') as customer_id,"
+        " coalesce(reject_reason, 'kept') as reject_reason"
         " from staging.base_raw__orders order by order_id"
     )
     assert orders.to_dict("records") == [
         {"order_id": "O1", "customer_id": "42", "reject_reason": "kept"},
         {"order_id": "O2", "customer_id": "43", "reject_reason": "kept"},
         {"order_id": "O3", "customer_id": "44", "reject_reason": "kept"},
-        {"order_id": "O4", "customer_id": None, "reject_reason": "null_customer_id"},
+        {"order_id": "O4", "customer_id": "NULL", "reject_reason": "null_customer_id"},
         {"order_id": "O5", "customer_id": "42", "reject_reason": "kept"},
     ]
 
@@ -175,16 +176,13 @@ def preflight(tmp_path: Path, raw: Path, extra_vars: dict | None = None, env: di
     return build
 
 
-def test_injection_file_alone_is_not_read_and_bad_cp1252_byte_is_located(tmp_path):
+def test_injection_file_alone_is_not_read_as_orders(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / INJECTION_NAME).write_text("order_id,customer_id,order_ts,amount\nX1,42,2024-03-01,999\n")
-    (raw / "customers.csv").write_bytes(b"customer_id,customer_name\n1,Caf\xe9\n2,Bad \x81 byte\n")
-    build = preflight(tmp_path, raw, {"raw_csv_encoding": {"customers": "cp1252"}})
+    build = preflight(tmp_path, raw)
     assert "Raw table 'orders' is required but no orders.parquet, orders.csv or orders.csv.gz was found" in build.output
     assert "files with other names are not read: " in build.output and INJECTION_NAME in build.output
-    assert "customers.csv' is not valid cp1252 text: byte 0x81 at byte position 39 (line 3)" in build.output
-    assert "Set var raw_csv_encoding" in build.output
     with duckdb.connect(str(build.warehouse), read_only=True) as con:
         tables = con.execute("select table_name from information_schema.tables").fetchall()
     assert ("pwned",) not in tables
@@ -199,13 +197,17 @@ def test_order_grain_without_lines_and_undetected_formats_are_refused(tmp_path):
     (raw / "customers.csv").write_text(
         "customer_id,birth_date,annual_income\n1,13/03/1980,\"10,50\"\n2,14/04/1981,10.50\n"
     )
-    build = preflight(tmp_path, raw, {"orders_grain": "order"})
+    # header (24 bytes) + "1,Caf\xe9\n" (7) + "2,Bad " (6): the byte 0x81 is at position 37, on line 3
+    (raw / "products.csv").write_bytes(b"product_id,product_name\n1,Caf\xe9\n2,Bad \x81 byte\n")
+    build = preflight(tmp_path, raw, {"orders_grain": "order", "raw_csv_encoding": {"products": "cp1252"}})
     out = build.output
     assert "var orders_grain is 'order'" in out and "every order would have revenue 0" in out
     assert "set var orders_grain: line" in out
     assert "orders.csv' column 'order_ts': 3 of 3 sampled values are not dates" in out
     assert "Unix epoch seconds; add epoch_seconds to var raw_timestamp_formats" in out
     assert "mix decimal commas" in out and "raw_decimal_separator" in out
+    assert "products.csv' is not valid cp1252 text: byte 0x81 at byte position 37 (line 3)" in out
+    assert "Set var raw_csv_encoding" in out
 
 
 def test_bad_settings_are_refused_before_any_model(tmp_path):
