@@ -219,7 +219,7 @@
         {%- do examples.append("line " ~ e[2] ~ ": " ~ e[3] ~ (" in column '" ~ e[4] ~ "'" if e[4] else '') ~ " (" ~ e[6] ~ "): " ~ e[5]) -%}
     {%- endfor -%}
     {%- if first[1] > 0 -%}
-        {%- set bom = run_query("select hex(substr(content, 1, 2)) from read_blob(" ~ raw_path_sql(file) ~ ")").columns[0].values()[0] -%}
+        {%- set bom = run_query("select left(hex(content), 4) from read_blob(" ~ raw_path_sql(file) ~ ")").columns[0].values()[0] -%}
         {%- if bom in ('FFFE', 'FEFF') -%}
             {%- set hint = "The file starts with a UTF-16 byte-order mark: set var raw_csv_encoding: {" ~ table_name ~ ": utf-16}" -%}
         {%- elif encoding == 'utf-8' -%}
