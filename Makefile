@@ -16,6 +16,7 @@ export CIQ_TRUTH_DIR ?= data/truth
 export CIQ_WAREHOUSE_PATH ?= warehouse/customer_intelligence.duckdb
 export CIQ_DUCKDB_TEMP_DIR ?= warehouse/.tmp
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+export CIQ_REPORTS_DIR ?= reports
 export CIQ_PUBLISHED_PATH ?= $(dir $(CIQ_WAREHOUSE_PATH))published/customer_intelligence.duckdb
 DASHBOARD_PORT ?= 8501
 

@@ -79,7 +79,7 @@ CUSTOMER_ROWS = [
     (1005.0, LONG_NAME, "long" + "y" * 5000 + "@example.com", "F", "1991-01-01", "FR", "1", "2024-01-01", "staged"),
     (1006.0, "Future Born", "future@example.com", "F", "2090-01-01", "JP", "1", "2024-01-01", "staged"),
     (1007.0, "Old Born", "old@example.com", "M", "1850-05-05", "JP", "1", "2024-01-01", "staged"),
-    (1008.0, "Bad Values", "bad@example.com", "M", "not a date", "JP", "n/a", "2024-01-01", "staged"),
+    (1008.0, "Bad Values", "bad@example.com", "M", "not a date", "JP", "lots", "2024-01-01", "staged"),
     (1009.0, "Tie First", "tie1@example.com", "M", "1980-01-01", "US", "1", "2024-05-05", "duplicate"),
     (1009.0, "Tie Second", "tie2@example.com", "M", "1980-01-01", "US", "2", "2024-05-05", "staged"),
     (1010.0, "No Update", "noupdate@example.com", "F", "1980-01-01", "US", "1", None, "staged"),
@@ -496,11 +496,11 @@ def test_file_problems_are_all_reported_before_any_mart_is_replaced(tmp_path, er
             "Columns found: order_id, customer_id, channel.") in out
     assert f"Raw file '{raw}/customers.csv' is not valid utf-8 text: 2 line(s)" in out
     assert "line 2: INVALID ENCODING in column 'customer_name'" in out
-    assert "set var raw_csv_encoding: {customers: latin-1}" in out
+    assert "set var raw_csv_encoding: {customers: cp1252}; for ISO-8859-1 use latin-1" in out
     assert f"Raw file '{raw}/order_lines.csv' is not a well-formed CSV" in out
     assert "2 malformed line(s), e.g. line 3: TOO MANY COLUMNS" in out
     assert "line 4: MISSING COLUMNS in column 'quantity'" in out
-    assert "Raw table 'products': more than one file found" in out
+    assert "Raw table 'products': 2 files found" in out
 
 
 def test_required_file_missing_and_required_column_missing(tmp_path, error_runs):

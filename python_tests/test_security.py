@@ -85,10 +85,13 @@ def test_no_file_in_the_repository_holds_a_secret():
     assert findings == {}
 
 
-# Fixed, non-secret switches a profile may state literally: the adapter, the Spark connection method and
-# its placeholder host, and Spark session switches that carry no credential or path.
+# Fixed, non-secret switches a profile may state literally: the adapter, a dbt-duckdb plugin module, the
+# Spark connection method and its placeholder host, and Spark session switches that carry no credential or path.
 STRUCTURAL_SETTINGS = frozenset(
-    {"type", "method", "host", "spark.ui.enabled", "spark.ui.showConsoleProgress", "spark.sql.session.timeZone"}
+    {
+        "type", "method", "host", "module",
+        "spark.ui.enabled", "spark.ui.showConsoleProgress", "spark.sql.session.timeZone",
+    }
 )
 CREDENTIAL_KEY = re.compile(r"(?i)user|pass|token|secret|key|auth|credential")
 
@@ -101,6 +104,9 @@ def test_profiles_read_every_setting_from_an_environment_variable_with_a_default
         if isinstance(node, dict):
             for key, value in node.items():
                 yield from settings(value, (*path, key))
+        elif isinstance(node, list):
+            for item in node:
+                yield from settings(item, path)
         else:
             yield path, node
 
@@ -161,9 +167,10 @@ def test_pii_column_names_are_recognised():
 
 @pytest.fixture(scope="module")
 def malformed_config_build(tmp_path_factory):
-    """One build with a malformed value for every validated var and a raw folder path with a quote."""
+    """One build with a malformed value for every validated var and a raw folder path with a glob wildcard
+    (a quote in it is fine: paths are quoted by raw_path_sql)."""
     root = tmp_path_factory.mktemp("malformed_config")
-    raw = root / "it's raw"
+    raw = root / "it's raw [1]"
     raw.mkdir()
     (raw / "orders.csv").write_text("order_id,customer_id,order_ts,amount\nO1,C1,2024-01-01,10\n")
     bad_vars = {
@@ -195,7 +202,8 @@ def test_every_malformed_var_gets_a_clear_error_before_any_model(malformed_confi
     out = re.sub(r"\s+", " ", build.output)
     assert "Bad input: the build stopped before any model was built (20 problems)" in out
     expected = [
-        f"CIQ_RAW_DIR must be a path without quotes or control characters, got: {raw}",
+        "CIQ_RAW_DIR must be a folder path without the wildcard characters * ? [ ] { } (the file reader would "
+        f"expand them into other files), got: {raw}",
         "var as_of_date must be a date written YYYY-MM-DD (or empty), got: '2024-02-30'",
         "var min_order_date must be a date written YYYY-MM-DD, got: '2000-01-01'; drop table marts.fct_orders; --'",
         "var max_order_date must be a date written YYYY-MM-DD (or empty), got: 'yesterday'",
@@ -207,8 +215,8 @@ def test_every_malformed_var_gets_a_clear_error_before_any_model(malformed_confi
         "var anomaly_stddevs must be a number >= 0, got: '3; select 1'",
         "var anomaly_max_drop must be a number >= 0 and <= 1, got: '2'",
         "var orders_grain must be one of auto, order, line; got: 'weekly'",
-        "var raw_csv_encoding must be utf-8, latin-1 or utf-16 (for every file, or per table as {table: encoding}); "
-        "got for orders: 'ebcdic'",
+        "var raw_csv_encoding must be utf-8, utf-16, latin-1 or cp1252 (Windows-1252) (for every file, or per table "
+        "as {table: encoding}); got for orders: 'ebcdic'",
         "var raw_csv_encoding names an unknown table 'invoices'",
         "var raw_column_map.orders.customer_id must be a plain column name, but it contains a quote, backslash, "
         "backtick, semicolon or control character: Cust\"omer",

@@ -47,12 +47,18 @@ def plan(config: Config, dbt_vars: dict, env: dict[str, str], skip_docs: bool = 
         steps.append(("generate", [py, "-m", "customer_intelligence.generate", "--orders", str(orders),
                                    "--seed", str(seed), "--out", str(raw_dir),
                                    "--truth-out", env.get("CIQ_TRUTH_DIR", "data/truth")]))
+    warehouse = env.get("CIQ_WAREHOUSE_PATH", "warehouse/customer_intelligence.duckdb")
+    # one clear message when another process holds the warehouse (tools/warehouse_lock.py)
+    steps.append(("lock check", [py, "-m", "customer_intelligence.tools.warehouse_lock", "check", warehouse]))
     steps.append(("dbt build", dbt_args(["build"], dbt_vars)))
     steps.append(("publish", [py, "-m", "customer_intelligence.publish"]))
     steps.append(("insights", [py, "-m", "customer_intelligence.insights"]))
     steps.append(("alerts", [py, "-m", "customer_intelligence.alerts"]))
     if not skip_docs:
-        steps.append(("docs", dbt_args(["docs", "generate", "--static", "--quiet"], dbt_vars)))
+        # the docs wait up to 30 s for a reader of the warehouse, then are skipped with a message (exit 0)
+        steps.append(("docs", [py, "-m", "customer_intelligence.tools.warehouse_lock", "run-or-skip", warehouse,
+                               "--wait", "30", "--",
+                               *dbt_args(["docs", "generate", "--static", "--quiet"], dbt_vars)]))
     return steps
 
 
@@ -81,17 +87,24 @@ def run_build(args: argparse.Namespace) -> int:
         if code != 0:
             print(f"STOPPED: step '{name}' failed (exit {code}); nothing after it ran.", file=sys.stderr)
             return code
+    print("")
+    print("\n".join(summary_lines(env, args.skip_docs)))
+    return 0
+
+
+def summary_lines(env: dict[str, str], skip_docs: bool = False) -> list[str]:
+    """Where the build's outputs are: warehouse, publication, docs, report and alerts (from the paths in ``env``)."""
+    warehouse = Path(env.get("CIQ_WAREHOUSE_PATH", "warehouse/customer_intelligence.duckdb"))
     published = env.get("CIQ_PUBLISHED_PATH", str(warehouse.parent / "published" / "customer_intelligence.duckdb"))
     reports = Path(env.get("CIQ_REPORTS_DIR", "reports"))
     target = Path(env.get("DBT_TARGET_PATH", "target"))
-    print("")
-    print(f"warehouse: {(PROJECT_DIR / warehouse).resolve()}")
-    print(f"published: {(PROJECT_DIR / published).resolve()} (for BI: open read-only)")
-    if not args.skip_docs:
-        print(f"docs:      {(PROJECT_DIR / target / 'static_index.html').resolve()}")
-    print(f"insights:  {(PROJECT_DIR / reports / 'insights.md').resolve()} (and .html); "
-          f"alerts in {(PROJECT_DIR / reports / 'alerts').resolve()}")
-    return 0
+    lines = [f"warehouse: {(PROJECT_DIR / warehouse).resolve()}",
+             f"published: {(PROJECT_DIR / published).resolve()} (for BI: open read-only)"]
+    if not skip_docs:
+        lines.append(f"docs:      {(PROJECT_DIR / target / 'static_index.html').resolve()}")
+    lines.append(f"insights:  {(PROJECT_DIR / reports / 'insights.md').resolve()} (and .html); "
+                 f"alerts in {(PROJECT_DIR / reports / 'alerts').resolve()}")
+    return lines
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

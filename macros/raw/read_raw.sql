@@ -26,26 +26,40 @@
     {{ return(dir.rstrip('/')) }}
 {% endmacro %}
 
-{#- Why a CIQ_RAW_DIR value cannot be used in SQL (empty string when it can). -#}
+{#- Why a CIQ_RAW_DIR value cannot be used (empty string when it can). Quotes, spaces, semicolons and
+    any Unicode are fine (raw_path_sql quotes the path); control characters and the glob wildcards
+    * ? [ ] are not, because the engine would expand them into other files. -#}
 {% macro raw_dir_problem(dir) %}
     {%- if dir | trim == '' -%}
         {{ return("CIQ_RAW_DIR must be a non-empty folder path, got an empty value") }}
-    {%- elif modules.re.search("['\"\\x00-\\x1f]", dir) -%}
-        {{ return("CIQ_RAW_DIR must be a path without quotes or control characters, got: " ~ dir) }}
+    {%- elif modules.re.search("[\x00-\x1f]", dir) -%}
+        {{ return("CIQ_RAW_DIR must be a path without control characters (tab, newline, ...), got: " ~ dir | replace('\n', '\\n') | replace('\t', '\\t')) }}
+    {%- elif modules.re.search("[*?\[\]{}]", dir) -%}
+        {{ return("CIQ_RAW_DIR must be a folder path without the wildcard characters * ? [ ] { } (the file reader would expand them into other files), got: " ~ dir ~ "; rename the folder or point CIQ_RAW_DIR at a link to it") }}
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}
 
-{#- Raw files found for a table: <table>.parquet / .csv / .csv.gz in the raw folder. -#}
-{% macro raw_file_candidates(table_name) %}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set found = [] -%}
-    {%- for f in run_query(raw_file_listing_sql(raw_dir(), table_name)).columns[0].values() -%}
-        {%- if f.lower().endswith('.parquet') or f.lower().endswith('.csv') or f.lower().endswith('.csv.gz') -%}
-            {%- do found.append(f) -%}
+{#- Every file in the raw folder whose name starts with '<table>.' (case ignored), split into
+    {'read': the table's files, named exactly as raw_file_names(table), 'ignored': the others}. -#}
+{% macro raw_file_listing(table_name) %}
+    {%- set result = {'read': [], 'ignored': []} -%}
+    {%- if not execute -%}{{ return(result) }}{%- endif -%}
+    {%- set names = raw_file_names(table_name) -%}
+    {%- for f in run_query(raw_file_listing_sql(raw_dir())).columns[0].values() -%}
+        {%- set base = (f | replace('\\', '/')).split('/')[-1] -%}
+        {%- if base.lower() in names -%}
+            {%- do result['read'].append(f) -%}
+        {%- elif base.lower().startswith(table_name ~ '.') -%}
+            {%- do result['ignored'].append(f) -%}
         {%- endif -%}
     {%- endfor -%}
-    {{ return(found) }}
+    {{ return(result) }}
+{% endmacro %}
+
+{#- Raw files found for a table: exactly <table>.parquet / .csv / .csv.gz in the raw folder. -#}
+{% macro raw_file_candidates(table_name) %}
+    {{ return(raw_file_listing(table_name)['read']) }}
 {% endmacro %}
 
 {% macro is_csv_file(file) %}
@@ -55,9 +69,10 @@
 {#- The state of a table's raw file: {'state': missing | ambiguous | empty | no_rows | ok, 'file', 'files'}.
     empty = 0 bytes; no_rows = a header (or a Parquet schema) but no data row. -#}
 {% macro raw_file_status(table_name) %}
-    {%- set files = raw_file_candidates(table_name) -%}
+    {%- set listing = raw_file_listing(table_name) -%}
+    {%- set files = listing['read'] -%}
     {%- if files | length == 0 -%}
-        {{ return({'state': 'missing', 'file': none, 'files': files}) }}
+        {{ return({'state': 'missing', 'file': none, 'files': files, 'ignored': listing['ignored']}) }}
     {%- elif files | length > 1 -%}
         {{ return({'state': 'ambiguous', 'file': none, 'files': files}) }}
     {%- endif -%}
@@ -74,11 +89,12 @@
 {% macro raw_file_state_problem(table_name, status) %}
     {%- set spec = raw_contract()[table_name] -%}
     {%- if status['state'] == 'ambiguous' -%}
-        {{ return("Raw table '" ~ table_name ~ "': more than one file found in " ~ raw_dir() ~ " (" ~ status['files'] | join(', ') ~ "); keep exactly one of .parquet, .csv or .csv.gz") }}
+        {{ return("Raw table '" ~ table_name ~ "': " ~ status['files'] | length ~ " files found in " ~ raw_dir() ~ " (" ~ status['files'] | join(', ') ~ "); keep exactly one of " ~ raw_file_names(table_name) | join(', ')) }}
     {%- elif not spec['required_file'] -%}
         {{ return('') }}
     {%- elif status['state'] == 'missing' -%}
-        {{ return("Raw table '" ~ table_name ~ "' is required but no " ~ table_name ~ ".parquet, " ~ table_name ~ ".csv or " ~ table_name ~ ".csv.gz was found in " ~ raw_dir() ~ " (set CIQ_RAW_DIR to the folder holding your files)") }}
+        {{ return("Raw table '" ~ table_name ~ "' is required but no " ~ table_name ~ ".parquet, " ~ table_name ~ ".csv or " ~ table_name ~ ".csv.gz was found in " ~ raw_dir() ~ " (set CIQ_RAW_DIR to the folder holding your files)"
+            ~ ("; files with other names are not read: " ~ status['ignored'] | join(', ') ~ " (rename the one to use to " ~ table_name ~ ".csv, .csv.gz or .parquet)" if status.get('ignored') else '')) }}
     {%- elif status['state'] == 'empty' -%}
         {{ return("Raw file '" ~ status['file'] ~ "' is empty (0 bytes); the " ~ table_name ~ " table is required: expected a header row and at least one data row") }}
     {%- elif status['state'] == 'no_rows' -%}
@@ -110,12 +126,17 @@
         {%- set setting = setting.get(table_name, 'utf-8') -%}
     {%- endif -%}
     {%- set encoding = setting | string | trim | lower | replace('_', '-') -%}
-    {%- set aliases = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'utf16': 'utf-16'} -%}
-    {%- set encoding = aliases.get(encoding, encoding) -%}
-    {%- if encoding not in ('utf-8', 'latin-1', 'utf-16') -%}
-        {{ exceptions.raise_compiler_error("var raw_csv_encoding must be utf-8, latin-1 or utf-16 (for every file, or per table as {table: encoding}); got for " ~ table_name ~ ": '" ~ setting ~ "'") }}
+    {%- set encoding = raw_csv_encoding_aliases().get(encoding, encoding) -%}
+    {%- if encoding not in ('utf-8', 'latin-1', 'utf-16', 'cp1252') -%}
+        {{ exceptions.raise_compiler_error("var raw_csv_encoding must be utf-8, utf-16, latin-1 or cp1252 (for every file, or per table as {table: encoding}); got for " ~ table_name ~ ": '" ~ setting ~ "'") }}
     {%- endif -%}
     {{ return(encoding) }}
+{% endmacro %}
+
+{#- Other names of the supported encodings (compared lower case, '_' as '-'). -#}
+{% macro raw_csv_encoding_aliases() %}
+    {{ return({'utf8': 'utf-8', 'utf-8-sig': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'utf16': 'utf-16',
+        'windows-1252': 'cp1252', 'win1252': 'cp1252', 'win-1252': 'cp1252', 'cp-1252': 'cp1252'}) }}
 {% endmacro %}
 
 {#- Columns of a raw file: list of {'name', 'type'} (without the reader's file_row_number). -#}
@@ -253,6 +274,74 @@
     {{ return(identifier) }}
 {% endmacro %}
 
+{#- The decimal separator of a table's CSV number columns: {'separator': '.' or ',', 'problem': ''}.
+    var raw_decimal_separator: auto (default), '.' or ',' (for every file, or per table as
+    {table: separator}). auto samples the file's number columns (the first 10,000 rows): values only
+    a decimal comma explains (10,50; 1.151,25; 1.500.000) against values only a decimal point
+    explains (10.50; 1,151.25); commas only -> ','; both -> a problem naming examples and the setting;
+    otherwise '.'. Values such as 1,500 or 1.500 fit both and decide nothing. Parquet is typed: '.'. -#}
+{% macro raw_decimal_separator(table_name, file, mapping) %}
+    {%- set setting = var('raw_decimal_separator', 'auto') -%}
+    {%- if setting is mapping -%}{%- set setting = setting.get(table_name, 'auto') -%}{%- endif -%}
+    {%- set setting = setting | string | trim | lower -%}
+    {%- if setting in ('.', ',') -%}{{ return({'separator': setting, 'problem': ''}) }}{%- endif -%}
+    {%- set numbers = [] -%}
+    {%- for col, props in raw_contract()[table_name]['columns'].items() -%}
+        {%- if props['type'] == 'double' and col in mapping -%}{%- do numbers.append(mapping[col]) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- if not execute or not is_csv_file(file) or not numbers -%}{{ return({'separator': '.', 'problem': ''}) }}{%- endif -%}
+    {%- set values = [] -%}
+    {%- for c in numbers -%}
+        {%- do values.append("select " ~ sql_string(c) ~ " as column_name, " ~ trim_whitespace("cast(" ~ raw_identifier(c) ~ " as " ~ dbt.type_string() ~ ")") ~ " as v from sample") -%}
+    {%- endfor -%}
+    {%- set comma = "(" ~ regex_matches('v', '^[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]+),[0-9]+$') ~ " and not " ~ regex_matches('v', '^[+-]?[0-9]{1,3},[0-9]{3}$')
+        ~ ") or " ~ regex_matches('v', '^[+-]?[0-9]{1,3}([.][0-9]{3}){2,}$') -%}
+    {%- set point = "(" ~ regex_matches('v', '^[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]*)[.][0-9]+$') ~ " and not " ~ regex_matches('v', '^[+-]?[0-9]{1,3}[.][0-9]{3}$')
+        ~ ") or " ~ regex_matches('v', '^[+-]?[0-9]{1,3}(,[0-9]{3}){2,}$') -%}
+    {%- set query -%}
+        with sample as (select * from {{ raw_reader(file, table_name) }} limit 10000),
+        number_values as ({{ values | join(' union all ') }}),
+        evidence as (
+            select column_name, v, case when {{ comma }} then 'comma' when {{ point }} then 'point' end as kind
+            from number_values
+        ),
+        examples as (
+            select kind, column_name, v, row_number() over (partition by kind order by column_name, v) as example_rank
+            from (select distinct kind, column_name, v from evidence where kind is not null) as distinct_values
+        )
+        select
+            (select count(*) from evidence where kind = 'comma') as comma_values,
+            (select count(*) from evidence where kind = 'point') as point_values,
+            kind, column_name, v
+        from examples
+        where example_rank <= 3
+        order by kind, column_name, v
+    {%- endset -%}
+    {%- set result = run_query(query) -%}
+    {%- if result.rows | length == 0 -%}{{ return({'separator': '.', 'problem': ''}) }}{%- endif -%}
+    {%- set comma_values = result.rows[0][0] -%}
+    {%- set point_values = result.rows[0][1] -%}
+    {%- if comma_values > 0 and point_values > 0 -%}
+        {%- set examples = [] -%}
+        {%- for r in result.rows -%}
+            {%- do examples.append(r[3] ~ " = '" ~ r[4] ~ "' (decimal " ~ r[2] ~ ")") -%}
+        {%- endfor -%}
+        {{ return({'separator': '.', 'problem': "Raw file '" ~ file ~ "': its number columns mix decimal commas (" ~ comma_values ~ " values such as 10,50 or 1.151,25) and decimal points (" ~ point_values ~ " values such as 10.50 or 1,151.25), so the decimal separator cannot be detected; e.g. " ~ examples | join(', ') ~ ". Set var raw_decimal_separator: {" ~ table_name ~ ": ','} (or '.') to say which one the file uses; values that do not fit it are then rejected with a reason"}) }}
+    {%- endif -%}
+    {%- if comma_values > 0 -%}
+        {%- do log("raw " ~ table_name ~ ": " ~ file ~ " writes numbers with a decimal comma (" ~ comma_values ~ " sampled values such as 10,50 or 1.151,25): read as 10.50 and 1151.25 (var raw_decimal_separator: auto)", info=true) -%}
+        {{ return({'separator': ',', 'problem': ''}) }}
+    {%- endif -%}
+    {{ return({'separator': '.', 'problem': ''}) }}
+{% endmacro %}
+
+{#- A CSV number written with a decimal comma and '.' thousands (1.151,25) as 1151.25; other text as it is. -#}
+{% macro decimal_comma_to_point(identifier) %}
+    {%- set v = trim_whitespace("cast(" ~ identifier ~ " as " ~ dbt.type_string() ~ ")") -%}
+    {{ return("case when " ~ regex_matches(v, '^[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]+)(,[0-9]+)?$')
+        ~ " then replace(replace(" ~ v ~ ", '.', ''), ',', '.') else " ~ v ~ " end") }}
+{% endmacro %}
+
 {% macro read_raw(table_name) %}
     {%- set spec = raw_contract()[table_name] -%}
     {#- register lineage to the source (its relation is not queried here) -#}
@@ -272,12 +361,19 @@
     {%- for c in raw_file_columns(file, table_name) -%}
         {%- do file_types.update({c['name']: c['type']}) -%}
     {%- endfor %}
+    {%- set separator = raw_decimal_separator(table_name, file, mapping) -%}
+    {%- if separator['problem'] -%}
+        {{ exceptions.raise_compiler_error(separator['problem']) }}
+    {%- endif -%}
+    {%- set decimal_comma = separator['separator'] == ',' %}
     select
         {{ raw_row_number(file) }} as _raw_row_number,
         {{ raw_row_hash(file, table_name) }} as _raw_row_hash,
         {%- for col, props in spec['columns'].items() %}
         {% if col in mapping and props['type'] == 'varchar' -%}
         {{ raw_text_expression(raw_identifier(mapping[col]), file_types[mapping[col]]) }} as {{ col }}
+        {%- elif col in mapping and props['type'] == 'double' and decimal_comma -%}
+        {{ decimal_comma_to_point(raw_identifier(mapping[col])) }} as {{ col }}
         {%- elif col in mapping -%}
         {{ raw_identifier(mapping[col]) }} as {{ col }}
         {%- else -%}

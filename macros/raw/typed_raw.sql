@@ -32,9 +32,13 @@
     {{ return([]) }}
 {% endmacro %}
 
-{#- parse_timestamp(column), or a direct cast when the raw column is already a timestamp or date. -#}
+{#- parse_timestamp(column), or a direct cast when the raw column is already a timestamp or date. An
+    offset-aware column (Parquet TIMESTAMPTZ, an instant) is converted to var reporting_time_zone, the
+    same rule as a CSV timestamp with an offset (parse_timestamp); a naive one is taken as it is. -#}
 {% macro typed_timestamp(column, raw_type=none) -%}
-    {%- if raw_type in raw_direct_cast_types('timestamp') -%}
+    {%- if raw_type == 'TIMESTAMP WITH TIME ZONE' -%}
+        {{ to_reporting_time(column) }}
+    {%- elif raw_type in raw_direct_cast_types('timestamp') -%}
         cast({{ column }} as {{ dbt.type_timestamp() }})
     {%- else -%}
         {{ parse_timestamp(column) }}

@@ -111,8 +111,9 @@
             {%- do problems.append("var raw_csv_encoding names an unknown table '" ~ table_name ~ "' (raw tables: " ~ contract.keys() | join(', ') ~ ")") -%}
         {%- endif -%}
         {%- set normalised = value | string | trim | lower | replace('_', '-') -%}
-        {%- if normalised not in ('utf-8', 'utf8', 'latin-1', 'latin1', 'iso-8859-1', 'utf-16', 'utf16') -%}
-            {%- do problems.append("var raw_csv_encoding must be utf-8, latin-1 or utf-16 (for every file, or per table as {table: encoding}); got for " ~ table_name ~ ": '" ~ value ~ "'") -%}
+        {%- set normalised = raw_csv_encoding_aliases().get(normalised, normalised) -%}
+        {%- if normalised not in ('utf-8', 'latin-1', 'utf-16', 'cp1252') -%}
+            {%- do problems.append("var raw_csv_encoding must be utf-8, utf-16, latin-1 or cp1252 (Windows-1252) (for every file, or per table as {table: encoding}); got for " ~ table_name ~ ": '" ~ value ~ "'") -%}
         {%- endif -%}
     {%- endfor -%}
 
@@ -148,10 +149,58 @@
             {%- set reason = unsafe_text_reason(f) -%}
             {%- if reason -%}
                 {%- do problems.append("var raw_timestamp_formats: format " ~ loop.index ~ " must be a plain strptime format, but " ~ reason ~ ": " ~ f) -%}
-            {%- elif '%' not in f -%}
+            {%- elif '%' not in f and f != 'epoch_seconds' -%}
                 {%- do problems.append("var raw_timestamp_formats: format " ~ loop.index ~ " has no % directive (expected e.g. %Y-%m-%d): " ~ f) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
+
+    {#- Python-model options, checked here so that a bad value stops the build before any model runs -#}
+    {%- for name, low, high, allow_empty in [('segment_k', 2, 12, true), ('churn_horizon_days', 7, 365, false), ('ml_random_state', 0, 2147483647, false)] -%}
+        {%- set text = var(name, '') | string | trim -%}
+        {%- if not (allow_empty and text in ('', 'none', 'None', 'null')) and not (modules.re.match('^[0-9]+$', text) and low <= (text | int) <= high) -%}
+            {%- do problems.append("var " ~ name ~ " must be a whole number from " ~ low ~ " to " ~ high ~ (" or empty" ~ (" (chosen by silhouette)" if name == 'segment_k' else '') if allow_empty else '') ~ ", got: '" ~ text ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
+
+    {#- raw value cleaning (macros/utils/cleaning.sql) -#}
+    {%- set tokens = var('raw_null_tokens', []) -%}
+    {%- if tokens is string or tokens is mapping or tokens is not iterable -%}
+        {%- do problems.append("var raw_null_tokens must be a list of texts read as NULL in raw keys and texts, such as ['', 'NULL', 'N/A'], got: " ~ tokens) -%}
+    {%- endif -%}
+    {%- if var('strip_leading_zeros_in_ids', true) not in (true, false, 'true', 'false', 'True', 'False') -%}
+        {%- do problems.append("var strip_leading_zeros_in_ids must be true or false, got: '" ~ var('strip_leading_zeros_in_ids') ~ "'") -%}
+    {%- endif -%}
+    {%- set separators = var('raw_decimal_separator', 'auto') -%}
+    {%- set separators = separators.items() | list if separators is mapping else [('every file', separators)] -%}
+    {%- for table_name, value in separators -%}
+        {%- if table_name != 'every file' and table_name not in contract -%}
+            {%- do problems.append("var raw_decimal_separator names an unknown table '" ~ table_name ~ "' (raw tables: " ~ contract.keys() | join(', ') ~ ")") -%}
+        {%- elif (value | string | trim | lower) not in ('auto', '.', ',') -%}
+            {%- do problems.append("var raw_decimal_separator must be auto, '.' or ',' (for every file, or per table as {table: separator}); got for " ~ table_name ~ ": '" ~ value ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
+
+    {#- the reporting time zone (business day of offset-aware timestamps) -#}
+    {%- set zone = reporting_time_zone() -%}
+    {%- set reason = unsafe_text_reason(zone) -%}
+    {%- if reason -%}
+        {%- do problems.append("var reporting_time_zone must be a time zone name such as UTC or Europe/Paris, but " ~ reason ~ ": " ~ zone) -%}
+    {%- elif not time_zone_exists(zone) -%}
+        {%- do problems.append("var reporting_time_zone: unknown time zone '" ~ zone ~ "'; use an IANA name such as UTC, Europe/Paris or America/New_York") -%}
+    {%- endif -%}
     {{ return(problems) }}
+{% endmacro %}
+
+{#- True when the engine knows the time zone name (Spark: not checked here). -#}
+{% macro time_zone_exists(zone) %}
+    {{ return(adapter.dispatch('time_zone_exists', 'customer_intelligence')(zone)) }}
+{% endmacro %}
+
+{% macro default__time_zone_exists(zone) %}
+    {{ return(true) }}
+{% endmacro %}
+
+{% macro duckdb__time_zone_exists(zone) %}
+    {{ return(run_query("select count(*) from pg_timezone_names() where name = " ~ sql_string(zone)).columns[0].values()[0] > 0) }}
 {% endmacro %}
