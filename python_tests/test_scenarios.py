@@ -84,7 +84,7 @@ def failure_summary(output: str) -> str:
 # these pass (XPASS) once the models are fixed: then remove the marks.
 GIFT_SHOP_GAP = ("models: fct_cohort_retention keeps customer-months with completed_orders > 0 only, so a month "
                  "holding only a credit note (a returned order, negative net) is dropped; its net revenue "
-                 "(103,614.01) then exceeds kpi_overview.net_revenue (101,984.72) and the build's "
+                 "(103,614.01) then exceeds kpi_overview.purchaser_net_revenue (101,984.72) and the build's "
                  "sums_to_fct_cohort_retention_net_revenue test fails (row rule R6: returns reduce revenue everywhere)")
 NO_AMOUNT_GAP = ("models: without amounts (row rule R8) fct_orders money is NULL but int_customer_orders / "
                  "dim_customer_360.net_revenue, agg_customers_by_frequency_band.net_revenue and kpi_overview "
