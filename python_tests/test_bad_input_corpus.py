@@ -246,7 +246,7 @@ def test_messy_rejected_rows_carry_table_position_and_reason(messy_build):
         (table, i): outcome
         for table, rows in MESSY_EXPECTED.items()
         for i, outcome in rows.items()
-        if outcome not in ("staged", "duplicate")
+        if outcome not in DROPPED
     }
     assert got == want
 

@@ -131,6 +131,8 @@ def test_clean_data_does_not_depend_on_dirt(dirty: Run, clean: Run) -> None:
     """Removing the dirty rows of a dirty run gives back the dirt-free run."""
     for table in ("orders", "order_lines"):
         rest = dirty.raw(table).drop(index=dirty.manifest(table).index).reset_index(drop=True)
+        if table == "order_lines":  # the planted invalid lines' null quantities make the dirty column float
+            rest["quantity"] = rest["quantity"].astype("int64")
         pd.testing.assert_frame_equal(rest, clean.raw(table))
     manifest = dirty.manifest("customers")
     added = manifest.index[manifest["dirt_kind"].isin(ADDED_CUSTOMER_KINDS)]

@@ -41,7 +41,7 @@
 
 {#- A dq_flags list contains a flag (flags are comma-separated codes). -#}
 {% macro has_flag(flags_column, flag) -%}
-    coalesce(',' || {{ flags_column }} || ',' like '%,{{ flag }},%', false)
+    coalesce((',' || {{ flags_column }} || ',') like '%,{{ flag }},%', false)
 {%- endmacro %}
 
 {#- The amount cap: a line amount above max_unit_price x max_quantity is flagged outlier_amount. -#}

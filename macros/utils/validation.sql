@@ -104,6 +104,14 @@
     {%- if grain not in ('auto', 'order', 'line') -%}
         {%- do problems.append("var orders_grain must be one of auto, order, line; got: '" ~ var('orders_grain') ~ "'") -%}
     {%- endif -%}
+    {#- row rules (README "Row rules") -#}
+    {%- if (var('exact_duplicate_rows', 'auto') | string | trim | lower) not in ('auto', 'drop', 'keep') -%}
+        {%- do problems.append("var exact_duplicate_rows must be one of auto, drop, keep; got: '" ~ var('exact_duplicate_rows') ~ "'") -%}
+    {%- endif -%}
+    {%- set prefix = var('credit_note_prefix', 'C') | string | trim -%}
+    {%- if prefix and not modules.re.match('^[A-Za-z0-9_-]+$', prefix) -%}
+        {%- do problems.append("var credit_note_prefix must be letters, digits, '-' or '_' (empty = no credit notes); got: '" ~ prefix ~ "'") -%}
+    {%- endif -%}
     {%- set encoding = var('raw_csv_encoding', 'utf-8') -%}
     {%- set encodings = encoding.items() | list if encoding is mapping else [('every file', encoding)] -%}
     {%- for table_name, value in encodings -%}

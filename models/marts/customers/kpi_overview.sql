@@ -30,6 +30,7 @@ totals as (
         sum(gross_revenue) as gross_revenue,
         sum(returns) as returns,
         sum(net_revenue) as net_revenue,
+        sum(case when is_purchaser then net_revenue else 0 end) as purchaser_net_revenue,
         sum(case when {{ is_repeat_customer('completed_orders') }} then 1 else 0 end) as repeat_customers,
         sum(case when is_purchaser and membership = 'Prime' then 1 else 0 end) as prime_customers,
         sum(case when is_purchaser and membership in ('Prime', 'Non-Prime') then 1 else 0 end)
@@ -54,6 +55,7 @@ final as (
         cast(coalesce(gross_revenue, 0) as {{ type_double() }}) as gross_revenue,
         cast(coalesce(returns, 0) as {{ type_double() }}) as returns,
         cast(coalesce(net_revenue, 0) as {{ type_double() }}) as net_revenue,
+        cast(coalesce(purchaser_net_revenue, 0) as {{ type_double() }}) as purchaser_net_revenue,
         cast(net_revenue / nullif(total_orders, 0) as {{ type_double() }}) as average_order_value,
         cast(net_revenue / nullif(total_customers, 0) as {{ type_double() }}) as lifetime_value,
         cast(coalesce(repeat_customers, 0) as {{ dbt.type_bigint() }}) as repeat_customers,
