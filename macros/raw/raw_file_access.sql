@@ -23,6 +23,7 @@
 
 {#- The size in bytes of a raw file, as a one-value query. -#}
 {% macro raw_file_size_sql(file) %}
+    {%- if file is not string -%}{{ return(raw_relation_size_sql(file)) }}{%- endif -%}
     {{ return(adapter.dispatch('raw_file_size_sql', 'customer_intelligence')(file)) }}
 {% endmacro %}
 
@@ -38,6 +39,7 @@
     text, RFC-4180 quoting (quoted commas, quotes and newlines inside fields), the table's encoding
     (var raw_csv_encoding). extra_options: more DuckDB read_csv options (DuckDB only). -#}
 {% macro raw_reader(file, table_name, extra_options='') %}
+    {%- if file is not string -%}{{ return(raw_relation_reader(file, table_name)) }}{%- endif -%}
     {{ return(adapter.dispatch('raw_reader', 'customer_intelligence')(file, table_name, extra_options)) }}
 {% endmacro %}
 
@@ -96,6 +98,7 @@
 
 {#- The 0-based position of each row in the raw file, as an expression over raw_reader(file). -#}
 {% macro raw_row_number(file) %}
+    {%- if file is not string -%}{{ return(raw_relation_row_number(file)) }}{%- endif -%}
     {{ return(adapter.dispatch('raw_row_number', 'customer_intelligence')(file)) }}
 {% endmacro %}
 

@@ -38,6 +38,7 @@
 {#- Raw files found for a table: <table>.parquet / .csv / .csv.gz in the raw folder. -#}
 {% macro raw_file_candidates(table_name) %}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- if raw_relation_config(table_name) is not none -%}{{ return(raw_relation_candidates(table_name)) }}{%- endif -%}
     {%- set found = [] -%}
     {%- for f in run_query(raw_file_listing_sql(raw_dir(), table_name)).columns[0].values() -%}
         {%- if f.lower().endswith('.parquet') or f.lower().endswith('.csv') or f.lower().endswith('.csv.gz') -%}
@@ -48,7 +49,7 @@
 {% endmacro %}
 
 {% macro is_csv_file(file) %}
-    {{ return(file.lower().endswith('.csv') or file.lower().endswith('.csv.gz')) }}
+    {{ return(file is string and (file.lower().endswith('.csv') or file.lower().endswith('.csv.gz'))) }}
 {% endmacro %}
 
 {#- The state of a table's raw file: {'state': missing | ambiguous | empty | no_rows | ok, 'file', 'files'}.
@@ -72,6 +73,7 @@
 {#- The message for a raw file that cannot be read as the given state (empty string when ok or missing-optional). -#}
 {% macro raw_file_state_problem(table_name, status) %}
     {%- set spec = raw_contract()[table_name] -%}
+    {%- if raw_relation_config(table_name) is not none -%}{{ return(raw_relation_state_problem(table_name, status)) }}{%- endif -%}
     {%- if status['state'] == 'ambiguous' -%}
         {{ return("Raw table '" ~ table_name ~ "': more than one file found in " ~ raw_dir() ~ " (" ~ status['files'] | join(', ') ~ "); keep exactly one of .parquet, .csv or .csv.gz") }}
     {%- elif not spec['required_file'] -%}
