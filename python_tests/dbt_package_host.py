@@ -19,7 +19,7 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 HOST_NAME = "my_shop"
 
 
-def host_project_yml(package_vars: dict) -> dict:
+def host_project_yml(package_vars: dict, package_first_refs: bool = True) -> dict:
     """The host's dbt_project.yml: its own name and profile, the package's vars namespaced under its name."""
     return {
         "name": HOST_NAME,
@@ -29,7 +29,10 @@ def host_project_yml(package_vars: dict) -> dict:
         "model-paths": ["models"],
         "macro-paths": ["macros"],
         # a host model named like a package model: the package's ref('fct_orders') must still find its own
-        "flags": {"require_ref_searches_node_package_before_root": True, "send_anonymous_usage_stats": False},
+        "flags": {
+            "require_ref_searches_node_package_before_root": package_first_refs,
+            "send_anonymous_usage_stats": False,
+        },
         "vars": {"customer_intelligence": package_vars},
     }
 
@@ -42,10 +45,17 @@ HOST_MODELS = {
 }
 
 
-def write_host_project(root: Path, profile: dict, package_vars: dict, macros: dict[str, str] | None = None) -> Path:
+def write_host_project(
+    root: Path,
+    profile: dict,
+    package_vars: dict,
+    macros: dict[str, str] | None = None,
+    package_first_refs: bool = True,
+) -> Path:
     """Write the host project under ``root`` (dbt_project.yml, packages.yml, profiles.yml, models, macros)."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "dbt_project.yml").write_text(yaml.safe_dump(host_project_yml(package_vars), sort_keys=False))
+    project_yml = host_project_yml(package_vars, package_first_refs)
+    (root / "dbt_project.yml").write_text(yaml.safe_dump(project_yml, sort_keys=False))
     (root / "packages.yml").write_text(yaml.safe_dump({"packages": [{"local": str(PROJECT_DIR)}]}))
     (root / "profiles.yml").write_text(yaml.safe_dump({HOST_NAME: {"target": "dev", "outputs": {"dev": profile}}}))
     (root / "models").mkdir(exist_ok=True)

@@ -125,6 +125,19 @@ def test_a_missing_relation_is_refused_with_the_setting_that_fixes_it(host):
     assert "var raw_relations" in out
 
 
+def test_a_host_model_shadowing_a_package_ref_is_refused(host):
+    """Without the flag, the package's ref('fct_orders') would find the host's fct_orders: refused, not built."""
+    project = write_host_project(host["root"] / "no_flag", duckdb_profile(host["root"] / "no_flag", host["root"] /
+                                 "raw.duckdb"), PACKAGE_VARS, package_first_refs=False)
+    (project / "dbt_packages").mkdir()
+    (project / "dbt_packages" / "customer_intelligence").symlink_to(PROJECT_DIR)  # what `dbt deps` does for local:
+    result = run_host_dbt(project, ["build", "--select", "stg_raw__products"], host["files"])
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "resolved to your project's model.my_shop.fct_orders" in out
+    assert "require_ref_searches_node_package_before_root" in out
+
+
 def test_pip_installs_the_python_package_with_its_runtime_dependencies(tmp_path):
     """`pip install <repo>` (here --no-deps --target, for speed) installs customer_intelligence, importable
     without the repository on the path, and declares the libraries it imports; the pinned set of
