@@ -19,9 +19,12 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 HOST_NAME = "my_shop"
 
 
-def host_project_yml(package_vars: dict, package_first_refs: bool = True) -> dict:
-    """The host's dbt_project.yml: its own name and profile, the package's vars namespaced under its name."""
+def host_project_yml(package_vars: dict, package_first_refs: bool = True, package_dispatch: bool = False) -> dict:
+    """The host's dbt_project.yml: its own name and profile, the package's vars namespaced under its name.
+    package_dispatch: let the package override dbt's own macros (its Spark seed and contract type names)."""
+    dispatch = [{"macro_namespace": "dbt", "search_order": [HOST_NAME, "customer_intelligence", "dbt"]}]
     return {
+        **({"dispatch": dispatch} if package_dispatch else {}),
         "name": HOST_NAME,
         "version": "1.0.0",
         "config-version": 2,
@@ -51,10 +54,11 @@ def write_host_project(
     package_vars: dict,
     macros: dict[str, str] | None = None,
     package_first_refs: bool = True,
+    package_dispatch: bool = False,
 ) -> Path:
     """Write the host project under ``root`` (dbt_project.yml, packages.yml, profiles.yml, models, macros)."""
     root.mkdir(parents=True, exist_ok=True)
-    project_yml = host_project_yml(package_vars, package_first_refs)
+    project_yml = host_project_yml(package_vars, package_first_refs, package_dispatch)
     (root / "dbt_project.yml").write_text(yaml.safe_dump(project_yml, sort_keys=False))
     (root / "packages.yml").write_text(yaml.safe_dump({"packages": [{"local": str(PROJECT_DIR)}]}))
     (root / "profiles.yml").write_text(yaml.safe_dump({HOST_NAME: {"target": "dev", "outputs": {"dev": profile}}}))

@@ -99,7 +99,7 @@ def spark_host(data) -> dict:
     root = data["root"] / "host"
     spark_dir = root / "spark"
     project = write_host_project(root / "project", spark_profile(spark_dir), PACKAGE_VARS,
-                                 macros={"load_raw_tables.sql": LOAD_MACRO})
+                                 macros={"load_raw_tables.sql": LOAD_MACRO}, package_dispatch=True)
     env = {"SPARK_LOCAL_IP": "127.0.0.1"}
     deps = run_host_dbt(project, ["deps"], data["files"], env)
     assert deps.returncode == 0, deps.stdout + deps.stderr
