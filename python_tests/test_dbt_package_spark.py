@@ -13,6 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from dbt_package_host import run_host_dbt, write_host_project
@@ -136,7 +137,8 @@ def test_spark_package_build_equals_the_standalone_duckdb_build(spark_host, stan
     path = spark_table_path(spark_host["spark_dir"], MARTS, table)
     assert path.is_dir(), f"the Spark host build wrote no {MARTS}.{table} (looked in {path})"
     on_spark = canonical(to_pandas(spark.read.parquet(str(path))))
-    on_duckdb = canonical(standalone.query(f"select * from marts.{table}"))
+    with duckdb.connect(str(standalone.warehouse), read_only=True) as con:  # both sides through frames.to_pandas
+        on_duckdb = canonical(to_pandas(con.sql(f"select * from marts.{table}")))
     assert list(on_spark.columns) == list(on_duckdb.columns)
     assert len(on_spark) > 0
     pd.testing.assert_frame_equal(on_spark, on_duckdb, obj=table)
