@@ -109,7 +109,7 @@ spark-build: data $(SPARK_STAMP)  ## dbt build on Spark (in-process) into $CIQ_S
 	CIQ_TARGET=spark $(SPARK_BIN)/dbt build --target-path target/spark
 
 test-spark: $(SPARK_STAMP)  ## build the same small data on DuckDB and Spark, compare every table and key figure
-	$(SPARK_BIN)/python -m pytest python_tests/test_spark_frames.py python_tests/test_spark_build.py
+	$(SPARK_BIN)/python -m pytest python_tests/test_spark_frames.py python_tests/test_spark_build.py python_tests/test_dbt_package_spark.py
 
 # --- BI clients (issue 16) ---------------------------------------------------------------------------
 # DuckDB 1.4 in its own venv: python_tests/test_publish_clients.py opens the publication with it (the test

@@ -3,6 +3,8 @@
     one of the run_results.json it checked, so a later build that failed or was interrupted before writing
     its own run_results.json can never be published with an older, green run_results.json. -#}
 {% macro record_build_invocation() -%}
+    {#- standalone only: the publisher is this project's; as a package in another project nothing is written -#}
+    {%- if project_name != 'customer_intelligence' -%}{{ return('') }}{%- endif -%}
     {#- one statement per query: Spark runs no multi-statement SQL -#}
     {%- if execute -%}
         {%- do run_query('create schema if not exists dbt_meta') -%}

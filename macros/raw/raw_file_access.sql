@@ -67,6 +67,7 @@
 
 {#- The size in bytes of a raw file, as a one-value query. -#}
 {% macro raw_file_size_sql(file) %}
+    {%- if file is not string -%}{{ return(raw_relation_size_sql(file)) }}{%- endif -%}
     {{ return(adapter.dispatch('raw_file_size_sql', 'customer_intelligence')(file)) }}
 {% endmacro %}
 
@@ -83,6 +84,7 @@
     (var raw_csv_encoding). DuckDB reads utf-8, utf-16 and latin-1 itself; a Windows-1252 file is
     read from its UTF-8 copy (raw_transcoded_file). extra_options: more DuckDB read_csv options. -#}
 {% macro raw_reader(file, table_name, extra_options='') %}
+    {%- if file is not string -%}{{ return(raw_relation_reader(file, table_name)) }}{%- endif -%}
     {{ return(adapter.dispatch('raw_reader', 'customer_intelligence')(file, table_name, extra_options)) }}
 {% endmacro %}
 
@@ -170,6 +172,7 @@
 
 {#- The 0-based position of each row in the raw file, as an expression over raw_reader(file). -#}
 {% macro raw_row_number(file) %}
+    {%- if file is not string -%}{{ return(raw_relation_row_number(file)) }}{%- endif -%}
     {{ return(adapter.dispatch('raw_row_number', 'customer_intelligence')(file)) }}
 {% endmacro %}
 

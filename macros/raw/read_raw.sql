@@ -59,11 +59,12 @@
 
 {#- Raw files found for a table: exactly <table>.parquet / .csv / .csv.gz in the raw folder. -#}
 {% macro raw_file_candidates(table_name) %}
+    {%- if execute and raw_relation_config(table_name) is not none -%}{{ return(raw_relation_candidates(table_name)) }}{%- endif -%}
     {{ return(raw_file_listing(table_name)['read']) }}
 {% endmacro %}
 
 {% macro is_csv_file(file) %}
-    {{ return(file.lower().endswith('.csv') or file.lower().endswith('.csv.gz')) }}
+    {{ return(file is string and (file.lower().endswith('.csv') or file.lower().endswith('.csv.gz'))) }}
 {% endmacro %}
 
 {#- The state of a table's raw file: {'state': missing | ambiguous | empty | no_rows | ok, 'file', 'files'}.
@@ -88,6 +89,7 @@
 {#- The message for a raw file that cannot be read as the given state (empty string when ok or missing-optional). -#}
 {% macro raw_file_state_problem(table_name, status) %}
     {%- set spec = raw_contract()[table_name] -%}
+    {%- if raw_relation_config(table_name) is not none -%}{{ return(raw_relation_state_problem(table_name, status)) }}{%- endif -%}
     {%- if status['state'] == 'ambiguous' -%}
         {{ return("Raw table '" ~ table_name ~ "': " ~ status['files'] | length ~ " files found in " ~ raw_dir() ~ " (" ~ status['files'] | join(', ') ~ "); keep exactly one of " ~ raw_file_names(table_name) | join(', ')) }}
     {%- elif not spec['required_file'] -%}

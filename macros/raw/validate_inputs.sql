@@ -12,7 +12,7 @@
     {%- if not execute or invocation_args_dict.get('which') not in ('build', 'run') -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set problems = config_problems() -%}
+    {%- set problems = config_problems() + raw_relation_config_problems() + package_ref_problems() -%}
     {%- if not problems -%}
         {%- set problems = raw_input_problems() -%}
     {%- endif -%}
