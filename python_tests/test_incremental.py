@@ -21,7 +21,8 @@ from customer_intelligence.bench import PeakDirectorySize, append_day
 FACTS = {"fct_orders": "order_id", "fct_order_lines": "order_line_id"}
 SELECT = ["--select", "+fct_orders", "+fct_order_lines"]
 TAMPERED = "tampered"
-SPILL_MEMORY_LIMIT = "40MB"  # the 20k-order build spills at this limit (32MB ran out of memory once base_raw__orders hashed whole rows for the row rules)
+# 32MB ran out of memory once base_raw__orders hashed whole rows (row rule R1); the build still spills at 40MB
+SPILL_MEMORY_LIMIT = "40MB"
 
 
 def read_table(warehouse, table: str) -> pd.DataFrame:
