@@ -40,7 +40,7 @@ data: $(STAMP)  ## generate the default raw data into $CIQ_RAW_DIR if it is not 
 	@if ls $(CIQ_RAW_DIR)/orders.* >/dev/null 2>&1; then \
 		echo "raw data found in $(CIQ_RAW_DIR)"; \
 	else \
-		$(BIN)/python -m customer_intelligence.generate --orders $(ORDERS) --seed $(SEED) \
+		$(BIN)/python -m customer_intelligence.tools.generate --orders $(ORDERS) --seed $(SEED) \
 			--out $(CIQ_RAW_DIR) --truth-out $(CIQ_TRUTH_DIR); \
 	fi
 
@@ -56,7 +56,7 @@ inspect: $(STAMP)  ## profile the raw files (RAW_DIR=..., default $CIQ_RAW_DIR) 
 
 # Runs after a green `dbt build` only (it reads target/run_results.json and refuses anything else).
 publish: $(STAMP)  ## publish the marts of the last green build for BI (atomic, read-only copy)
-	$(BIN)/python -m customer_intelligence.publish
+	$(BIN)/python -m customer_intelligence.reporting.publish
 
 dashboard: $(STAMP)  ## start the Streamlit dashboard on the published marts (after make build)
 	@test -f $(CIQ_PUBLISHED_PATH) || { echo "no publication at $(CIQ_PUBLISHED_PATH): run make build first"; exit 1; }
@@ -84,7 +84,7 @@ clean:  ## remove build outputs (keeps .venv and data)
 # make bench                       100k, 1M and 10M orders (data generated once under bench/work/data)
 # make bench ORDERS=10000000       one scale; ROUNDS=3 repeats each scale and reports medians
 bench: $(STAMP)  ## benchmark: build vs floor, compiled SQL, pandas peer, incremental; writes bench/results/*.json
-	$(BIN)/python -m customer_intelligence.bench --orders $(BENCH_ORDERS) --seed $(SEED) $(if $(ROUNDS),--rounds $(ROUNDS))
+	$(BIN)/python -m customer_intelligence.tools.bench --orders $(BENCH_ORDERS) --seed $(SEED) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 # --- Apache Spark (dbt-spark, method: session) --------------------------------------------------------
 # A second venv, so that `make setup` never pulls pyspark (about 450 MB). Needs Java 17 (java on PATH).

@@ -1,7 +1,7 @@
 """Customer intelligence dashboard (Streamlit): `make dashboard`, or `streamlit run dashboard/app.py`.
 
 Pages are in dashboard/views/ (not pages/, which Streamlit would also serve as a second, file-based
-navigation). Reads only the published marts (see customer_intelligence.publish). Every page starts with
+navigation). Reads only the published marts (see customer_intelligence.reporting.publish). Every page starts with
 `shared.page_filters()`: the sidebar filters (date range, membership segment, country), whose values are kept
 in st.session_state so that they apply to every visual on every page.
 """

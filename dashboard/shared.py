@@ -1,6 +1,6 @@
 """What every page shares: the published file, the filters in the sidebar, cached queries, formats, charts.
 
-The dashboard reads only the published marts (``customer_intelligence.publish``). It never holds the file
+The dashboard reads only the published marts (``customer_intelligence.reporting.publish``). It never holds the file
 open between reruns: each query opens it read-only with ``open_current_publication`` (a private DuckDB
 instance, so a session still reading the old file never hands the old publication to another), a new
 publication is picked up on the next rerun (the cache is keyed by the file's identity: a publication is a new
@@ -20,8 +20,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from customer_intelligence import dashboard_data as dd
-from customer_intelligence.publish import default_paths, open_current_publication
+from customer_intelligence.reporting import dashboard_data as dd
+from customer_intelligence.reporting.publish import default_paths, open_current_publication
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

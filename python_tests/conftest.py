@@ -19,7 +19,7 @@ E2E_SEED = 7
 @pytest.fixture(scope="session")
 def generated_data(tmp_path_factory) -> dict[str, Path]:
     """A small generated dataset with dirt, and its planted truth."""
-    from customer_intelligence.generate import generate
+    from customer_intelligence.tools.generate import generate
 
     root = tmp_path_factory.mktemp("generated")
     raw, truth = root / "raw", root / "truth"
@@ -38,7 +38,7 @@ def built(generated_data, tmp_path_factory) -> Build:
 @pytest.fixture(scope="session")
 def published(built, tmp_path_factory) -> Path:
     """The marts of the shared build, published for BI (read-only DuckDB file; Parquet beside it)."""
-    from customer_intelligence.publish import publish
+    from customer_intelligence.reporting.publish import publish
 
     root = tmp_path_factory.mktemp("published")
     path = root / "customer_intelligence.duckdb"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from customer_intelligence.publish import verify_publication
+from customer_intelligence.reporting.publish import verify_publication
 
 MAX_SECONDS = 900
 PAUSE_SECONDS = 0.4  # between reads: a BI user refreshing often, without starving the build of CPU

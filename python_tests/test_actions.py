@@ -1,11 +1,11 @@
-"""Tests of customer_intelligence.actions: ranking by revenue at risk and recommended actions."""
+"""Tests of customer_intelligence.ml.actions: ranking by revenue at risk and recommended actions."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from customer_intelligence.actions import ACTIONS, DEFAULT_ACTION, OUTPUT_COLUMNS, action_table
+from customer_intelligence.ml.actions import ACTIONS, DEFAULT_ACTION, OUTPUT_COLUMNS, action_table
 
 
 def inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from customer_intelligence.insights import alert_precision_finding
+from customer_intelligence.reporting.insights import alert_precision_finding
 
 COLUMNS = ["segment", "high_value_basis", "alerts", "judged_alerts", "correct_alerts", "alert_precision"]
 
@@ -44,7 +44,7 @@ def test_no_finding_while_every_alert_is_pending():
 
 def test_a_frame_set_without_the_history_marts_gives_no_history_finding():
     """Older warehouses and hand-made frame sets have no history marts: the other findings still come."""
-    from customer_intelligence import insights
+    from customer_intelligence.reporting import insights
 
     assert insights.segment_downgrade_finding(pd.DataFrame()) == []
     assert insights.alert_precision_finding(pd.DataFrame()) == []

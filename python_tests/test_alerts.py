@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from customer_intelligence.alerts import (
+from customer_intelligence.reporting.alerts import (
     ALERT_COLUMNS,
     flag_high_value_high_risk,
     main,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from customer_intelligence import bench
+from customer_intelligence.tools import bench
 
 
 def test_parse_orders_accepts_plain_numbers_and_suffixes():

@@ -1,4 +1,4 @@
-"""Tests of customer_intelligence.churn: labels, point-in-time features, metrics, fallback, model."""
+"""Tests of customer_intelligence.ml.churn: labels, point-in-time features, metrics, fallback, model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_intelligence.churn import (
+from customer_intelligence.ml.churn import (
     METRIC_COLUMNS,
     MODEL_FEATURES,
     churn_tables,
@@ -18,7 +18,7 @@ from customer_intelligence.churn import (
     risk_tier,
     training_frame,
 )
-from customer_intelligence.ml_bench import synthetic_frames
+from customer_intelligence.tools.ml_bench import synthetic_frames
 
 
 def make_orders(rows: list[tuple]) -> pd.DataFrame:
@@ -124,7 +124,7 @@ def test_evaluate_scores_hand_worked():
 
 def test_short_history_falls_back_to_rule(caplog):
     orders = hand_orders()  # about four months of history < 2 x 90 + 90 days
-    with caplog.at_level(logging.WARNING, logger="customer_intelligence.churn"):
+    with caplog.at_level(logging.WARNING, logger="customer_intelligence.ml.churn"):
         scored, metrics = churn_tables(orders, None, "2024-05-02", horizon_days=90)
     assert "recency rule" in caplog.text and "shorter than the 270 needed" in caplog.text
     assert (scored["scoring_method"] == "recency_rule").all()
@@ -147,7 +147,7 @@ def test_no_churners_falls_back_to_rule(caplog):
     # 30 customers buying every 20 days for two years: nobody churns, so no model can be trained
     days = pd.date_range("2022-01-01", "2023-12-31", freq="20D")
     rows = [(f"O{c}_{i}", f"C{c:02d}", d, True, 10.0) for c in range(30) for i, d in enumerate(days)]
-    with caplog.at_level(logging.WARNING, logger="customer_intelligence.churn"):
+    with caplog.at_level(logging.WARNING, logger="customer_intelligence.ml.churn"):
         scored, metrics = churn_tables(make_orders(rows), None, "2024-01-01", horizon_days=90)
     assert (scored["scoring_method"] == "recency_rule").all()
     assert "fewer than" in metrics["note"].iloc[0]

@@ -1,4 +1,4 @@
-"""Tests of customer_intelligence.clv: the documented formula by hand, the held-back check."""
+"""Tests of customer_intelligence.ml.clv: the documented formula by hand, the held-back check."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_intelligence.clv import CANDIDATES, SELECTION_CRITERION, clv_table
-from customer_intelligence.ml_bench import synthetic_frames
+from customer_intelligence.ml.clv import CANDIDATES, SELECTION_CRITERION, clv_table
+from customer_intelligence.tools.ml_bench import synthetic_frames
 
 AS_OF = pd.Timestamp("2024-07-01")
 

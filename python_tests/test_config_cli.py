@@ -95,7 +95,7 @@ def test_plan_is_what_make_build_did(tmp_path):
     assert steps[0][1][-8:] == ["--orders", "1000", "--seed", "3", "--out", str(tmp_path / "raw"),
                                 "--truth-out", str(tmp_path / "truth")]
     assert steps[1][1][1:] == ["build"]
-    assert steps[2][1] == [sys.executable, "-m", "customer_intelligence.publish"]
+    assert steps[2][1] == [sys.executable, "-m", "customer_intelligence.reporting.publish"]
 
 
 def test_plan_passes_the_config_vars_to_dbt(tmp_path):

@@ -274,7 +274,7 @@ def test_churn_page_equals_marts_and_downloads_the_action_table(app, built):
 def test_scatters_at_scale_show_a_stratified_sample_and_say_so(published, built, monkeypatch):
     """With fewer points allowed than customers (as at 1 M orders with the default 5,000), every scatter
     shows a sample whose rows equal the mart's, keeps each stratum's share, and its caption gives both sizes."""
-    from customer_intelligence import dashboard_data as dd
+    from customer_intelligence.reporting import dashboard_data as dd
 
     monkeypatch.setattr(dd, "MAX_SCATTER_POINTS", 200)
     monkeypatch.setenv("CIQ_PUBLISHED_PATH", str(published))

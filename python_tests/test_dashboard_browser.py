@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from customer_intelligence.dashboard_browser import (
+from customer_intelligence.tools.dashboard_browser import (
     CHROMIUM_ARGS,
     PAGES,
     capture_pages,

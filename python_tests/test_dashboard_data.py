@@ -16,7 +16,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from customer_intelligence import dashboard_data as dd
+from customer_intelligence.reporting import dashboard_data as dd
 
 D = date.fromisoformat
 

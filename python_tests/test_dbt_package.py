@@ -156,7 +156,7 @@ def test_pip_installs_the_python_package_with_its_runtime_dependencies(tmp_path)
     )
     assert pip.returncode == 0, pip.stdout + pip.stderr
     imported = subprocess.run(
-        [sys.executable, "-c", "import customer_intelligence.model_runs as m; print(m.__file__)"],
+        [sys.executable, "-c", "import customer_intelligence.ml.model_runs as m; print(m.__file__)"],
         capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
     )
     assert imported.returncode == 0, imported.stderr

@@ -20,7 +20,7 @@ from dbt_package_host import run_host_dbt, write_host_project
 from dbt_project_runner import run_dbt
 from spark_support import SKIP_REASON, spark_table_path
 
-from customer_intelligence.frames import to_pandas
+from customer_intelligence.ml.frames import to_pandas
 
 pytest.importorskip("pyspark", reason=SKIP_REASON)
 
@@ -78,7 +78,7 @@ def dbt_lines(output: str, limit: int = 6000) -> str:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict[str, Path]:
-    from customer_intelligence.generate import generate
+    from customer_intelligence.tools.generate import generate
 
     root = tmp_path_factory.mktemp("package_spark_data")
     generate(orders=ORDERS, seed=SEED, out_dir=root / "raw", truth_dir=root / "truth", progress=False)

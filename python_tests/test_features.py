@@ -1,4 +1,4 @@
-"""Tests of customer_intelligence.features on hand-worked frames."""
+"""Tests of customer_intelligence.ml.features on hand-worked frames."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_intelligence.features import (
+from customer_intelligence.ml.features import (
     FEATURE_COLUMNS,
     customer_features,
     model_matrix,

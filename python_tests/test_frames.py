@@ -1,4 +1,4 @@
-"""The Python models' engine edge on DuckDB and pandas (customer_intelligence.frames); Spark: test_spark_frames."""
+"""The Python models' engine edge on DuckDB and pandas (customer_intelligence.ml.frames); Spark: test_spark_frames."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from customer_intelligence.frames import from_pandas, select_columns, to_arrow, to_pandas
+from customer_intelligence.ml.frames import from_pandas, select_columns, to_arrow, to_pandas
 
 # The same rows are built on Spark in test_spark_frames.py: both engines must give this frame.
 ROWS_SQL = """

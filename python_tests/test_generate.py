@@ -1,4 +1,4 @@
-"""Tests of the synthetic data generator (customer_intelligence.generate)."""
+"""Tests of the synthetic data generator (customer_intelligence.tools.generate)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from customer_intelligence import generate as gen
+from customer_intelligence.tools import generate as gen
 
 ORDERS = 4_000
 SEED = 7

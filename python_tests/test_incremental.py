@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from dbt_project_runner import run_dbt
 
-from customer_intelligence.bench import PeakDirectorySize, append_day
+from customer_intelligence.tools.bench import PeakDirectorySize, append_day
 
 FACTS = {"fct_orders": "order_id", "fct_order_lines": "order_line_id"}
 SELECT = ["--select", "+fct_orders", "+fct_order_lines"]

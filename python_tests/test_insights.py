@@ -12,8 +12,8 @@ import pytest
 from expected_marts import customer_metrics, default_as_of
 from planted_truth import clean_table, expected_figures
 
-from customer_intelligence import insights
-from customer_intelligence.insights import (
+from customer_intelligence.reporting import insights
+from customer_intelligence.reporting.insights import (
     CATEGORIES,
     Finding,
     Report,

@@ -1,4 +1,4 @@
-"""The ML models recover what the generator planted (customer_intelligence.generate, no dirt).
+"""The ML models recover what the generator planted (customer_intelligence.tools.generate, no dirt).
 
 50,000 orders (5,000 customers) are generated into a temporary directory; the model inputs are
 built from the raw files with pandas, the way the marts define them (completed orders only for
@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from customer_intelligence.actions import action_table
-from customer_intelligence.churn import churn_tables
-from customer_intelligence.clv import clv_table
-from customer_intelligence.segments import SEGMENT_NAMES, segment_tables
+from customer_intelligence.ml.actions import action_table
+from customer_intelligence.ml.churn import churn_tables
+from customer_intelligence.ml.clv import clv_table
+from customer_intelligence.ml.segments import SEGMENT_NAMES, segment_tables
 
-generate_module = pytest.importorskip("customer_intelligence.generate")
+generate_module = pytest.importorskip("customer_intelligence.tools.generate")
 
 ORDERS = 50_000
 SEED = 42

@@ -2,7 +2,7 @@
 
 Scenarios come from ``customer_intelligence.tools.scenarios`` (cohort, gift_shop, grocery, event_log) plus the
 project's generator (``default``, 10,000 orders, planted personas). Each raw export is mapped to the models' input
-frame in pandas (:func:`customer_intelligence.ml_bench.scenario_inputs`), not through a dbt build (five builds
+frame in pandas (:func:`customer_intelligence.tools.ml_bench.scenario_inputs`), not through a dbt build (five builds
 would cost minutes of CI); the warehouse path of the same models is covered by the end-to-end tests.
 """
 
@@ -14,7 +14,7 @@ import pytest
 
 scenarios_module = pytest.importorskip("customer_intelligence.tools.scenarios")
 
-from customer_intelligence.ml_bench import scenario_report  # noqa: E402
+from customer_intelligence.tools.ml_bench import scenario_report  # noqa: E402
 
 SCENARIOS = list(scenarios_module.SCENARIOS)
 MONEY_NAMES = {"High-Value Active", "Discount-Driven"}

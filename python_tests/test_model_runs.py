@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from customer_intelligence import model_runs, segments
+from customer_intelligence.ml import model_runs, segments
 
 
 def orders_frame(rows: list[tuple]) -> pd.DataFrame:
@@ -142,7 +142,7 @@ def test_exclusive_holds_the_analysis_lock_and_is_reentrant():
 
 
 def test_run_loads_the_inputs_and_returns_the_analysis_tables():
-    from customer_intelligence.frames import to_pandas
+    from customer_intelligence.ml.frames import to_pandas
 
     orders = orders_frame([("a", "2024-01-01", 10.0, 0.0), ("b", "2024-02-01", 20.0, 5.0)])
     customers = pd.DataFrame({"customer_id": ["a", "b"], "signup_date": [None, None], "country": ["DE", "FR"]})

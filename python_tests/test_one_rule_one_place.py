@@ -20,8 +20,8 @@ import pytest
 import yaml
 from dbt_project_runner import PROJECT_DIR, run_dbt
 
-from customer_intelligence import dashboard_data as dd
-from customer_intelligence.insights import one_time_buyer_finding, repeat_rate_finding
+from customer_intelligence.reporting import dashboard_data as dd
+from customer_intelligence.reporting.insights import one_time_buyer_finding, repeat_rate_finding
 
 NEW_BANDS_CSV = """frequency_band,sort_order,min_orders,max_orders,description
 1 order,1,1,1,Exactly one completed order.
@@ -53,7 +53,7 @@ def copy_project(destination: Path) -> Path:
 @pytest.fixture(scope="module")
 def changed_build(tmp_path_factory):
     """The customer marts built with the two rules changed in their one place each."""
-    from customer_intelligence.generate import generate
+    from customer_intelligence.tools.generate import generate
 
     root = tmp_path_factory.mktemp("one_rule")
     generate(orders=3000, seed=11, out_dir=root / "raw", truth_dir=root / "truth", progress=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from customer_intelligence.bench import peer_worker
+from customer_intelligence.tools.bench import peer_worker
 from customer_intelligence.tools.polars_peer import band_of, polars_peer_worker, quintile
 
 

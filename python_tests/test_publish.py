@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from dbt_project_runner import run_dbt
 
-from customer_intelligence.publish import (
+from customer_intelligence.reporting.publish import (
     PublishRefused,
     main,
     publish,

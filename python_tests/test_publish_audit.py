@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from customer_intelligence.publish import (
+from customer_intelligence.reporting.publish import (
     PublishRefused,
     open_current_publication,
     parquet_current_id,
@@ -133,7 +133,7 @@ def test_a_shift_past_the_limits_refuses_with_a_diff_unless_accepted(tmp_path, s
 def test_the_cli_refuses_with_the_diff_and_accepts_with_the_env_var(tmp_path, site):
     _publish(site, make_build(tmp_path / "a", "inv-a", customers=10, revenue=1000))
     warehouse, run_results = make_build(tmp_path / "b", "inv-b", customers=30, revenue=1000)
-    command = [sys.executable, "-m", "customer_intelligence.publish", "--warehouse", str(warehouse),
+    command = [sys.executable, "-m", "customer_intelligence.reporting.publish", "--warehouse", str(warehouse),
                "--run-results", str(run_results), "--published", str(site["published"]),
                "--parquet-dir", str(site["parquet"])]
     env = {k: v for k, v in os.environ.items() if k != "CIQ_ACCEPT_SHIFT"}

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from customer_intelligence.publish import STORAGE_VERSION, parquet_current_id, read_publication_info
+from customer_intelligence.reporting.publish import STORAGE_VERSION, parquet_current_id, read_publication_info
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 READER = Path(__file__).with_name("publication_client_reader.py")

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from dbt_project_runner import run_dbt
 
-from customer_intelligence.insights import segment_downgrade_finding
+from customer_intelligence.reporting.insights import segment_downgrade_finding
 from customer_intelligence.tools.backfill_segment_history import (
     HISTORY_SELECTOR,
     MIGRATIONS,

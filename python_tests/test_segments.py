@@ -1,4 +1,4 @@
-"""Tests of customer_intelligence.segments: earned names, k-means wrapper, determinism."""
+"""Tests of customer_intelligence.ml.segments: earned names, k-means wrapper, determinism."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from customer_intelligence.features import SEGMENT_FEATURES, customer_features
+from customer_intelligence.ml.features import SEGMENT_FEATURES, customer_features
 from customer_intelligence.ml.naming import load_definitions, meets
-from customer_intelligence.ml_bench import synthetic_frames
-from customer_intelligence.segments import (
+from customer_intelligence.tools.ml_bench import synthetic_frames
+from customer_intelligence.ml.segments import (
     SEGMENT_NAMES,
     assign_segments,
     choose_k,

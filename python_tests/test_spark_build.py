@@ -21,7 +21,7 @@ from dbt_project_runner import PROJECT_DIR, Build, run_dbt
 from planted_truth import expected_figures
 from spark_support import BUILD_TIMES, SKIP_REASON, spark_build_env, spark_table_path
 
-from customer_intelligence.frames import to_arrow, to_pandas
+from customer_intelligence.ml.frames import to_arrow, to_pandas
 
 pytest.importorskip("pyspark", reason=SKIP_REASON)
 
@@ -32,7 +32,7 @@ SUMMARY = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
 
 @pytest.fixture(scope="module")
 def spark_data(tmp_path_factory) -> dict[str, Path]:
-    from customer_intelligence.generate import generate
+    from customer_intelligence.tools.generate import generate
 
     root = tmp_path_factory.mktemp("spark_data")
     raw, truth = root / "raw", root / "truth"

@@ -7,7 +7,7 @@ import pytest
 from spark_support import SKIP_REASON
 from test_frames import ROWS_SQL, expected_rows, sorted_rows
 
-from customer_intelligence.frames import from_pandas, spark_from_pandas_rows, to_pandas
+from customer_intelligence.ml.frames import from_pandas, spark_from_pandas_rows, to_pandas
 
 pytest.importorskip("pyspark", reason=SKIP_REASON)
 

@@ -48,7 +48,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
-from customer_intelligence.features import sample_index
+from customer_intelligence.ml.features import sample_index
 
 __all__ = [
     "BgNbdParams",

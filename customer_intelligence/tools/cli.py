@@ -44,16 +44,16 @@ def plan(config: Config, dbt_vars: dict, env: dict[str, str], skip_docs: bool = 
     steps: list[tuple[str, list[str]]] = []
     raw_dir = Path(env.get("CIQ_RAW_DIR", "data/raw"))
     if config.source is None and not has_orders_file(PROJECT_DIR / raw_dir if not raw_dir.is_absolute() else raw_dir):
-        steps.append(("generate", [py, "-m", "customer_intelligence.generate", "--orders", str(orders),
+        steps.append(("generate", [py, "-m", "customer_intelligence.tools.generate", "--orders", str(orders),
                                    "--seed", str(seed), "--out", str(raw_dir),
                                    "--truth-out", env.get("CIQ_TRUTH_DIR", "data/truth")]))
     warehouse = env.get("CIQ_WAREHOUSE_PATH", "warehouse/customer_intelligence.duckdb")
     # one clear message when another process holds the warehouse (tools/warehouse_lock.py)
     steps.append(("lock check", [py, "-m", "customer_intelligence.tools.warehouse_lock", "check", warehouse]))
     steps.append(("dbt build", dbt_args(["build"], dbt_vars)))
-    steps.append(("publish", [py, "-m", "customer_intelligence.publish"]))
-    steps.append(("insights", [py, "-m", "customer_intelligence.insights"]))
-    steps.append(("alerts", [py, "-m", "customer_intelligence.alerts"]))
+    steps.append(("publish", [py, "-m", "customer_intelligence.reporting.publish"]))
+    steps.append(("insights", [py, "-m", "customer_intelligence.reporting.insights"]))
+    steps.append(("alerts", [py, "-m", "customer_intelligence.reporting.alerts"]))
     if not skip_docs:
         # the docs wait up to 30 s for a reader of the warehouse, then are skipped with a message (exit 0)
         steps.append(("docs", [py, "-m", "customer_intelligence.tools.warehouse_lock", "run-or-skip", warehouse,

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from customer_intelligence import dashboard_browser as browser
+from customer_intelligence.tools import dashboard_browser as browser
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 POLL_MS = 100
@@ -37,7 +37,7 @@ TARGET_FILTER_CHANGE_S = 1.0
 
 def build_publication(orders: int, seed: int, work_dir: Path) -> Path:
     """Generate, build and publish ``orders`` orders under ``work_dir`` once; return the published file."""
-    from customer_intelligence.bench import ensure_data
+    from customer_intelligence.tools.bench import ensure_data
 
     root = work_dir / f"dashboard_{orders}_seed_{seed}"
     published = root / "published" / "customer_intelligence.duckdb"
@@ -55,7 +55,7 @@ def build_publication(orders: int, seed: int, work_dir: Path) -> Path:
     print(f"building {orders:,} orders into {warehouse}", file=sys.stderr, flush=True)
     subprocess.run([dbt, "build", "--target-path", str(target), "--log-path", str(root / "logs"), "--quiet"],
                    cwd=PROJECT_DIR, env=env, check=True)
-    subprocess.run([sys.executable, "-m", "customer_intelligence.publish", "--warehouse", str(warehouse),
+    subprocess.run([sys.executable, "-m", "customer_intelligence.reporting.publish", "--warehouse", str(warehouse),
                     "--run-results", str(target / "run_results.json"), "--published", str(published),
                     "--no-parquet", "--accept-shift"], cwd=PROJECT_DIR, env=env, check=True)
     stamp.write_text(f"{orders} {seed}\n")
@@ -137,7 +137,7 @@ def format_table(scales: list[dict]) -> str:
 
 def _customers(published: Path) -> int:
     """Purchasing customers of a publication."""
-    from customer_intelligence.publish import open_current_publication
+    from customer_intelligence.reporting.publish import open_current_publication
 
     with open_current_publication(published) as con:
         return int(con.execute("select count(*) from marts.dim_customer_360 where is_purchaser").fetchone()[0])
@@ -145,8 +145,8 @@ def _customers(published: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: build (once) and measure each scale; print the table, write the JSON."""
-    from customer_intelligence.bench import parse_orders
-    from customer_intelligence.publish import open_current_publication
+    from customer_intelligence.tools.bench import parse_orders
+    from customer_intelligence.reporting.publish import open_current_publication
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", default="100000,1000000", help="comma-separated scales, e.g. 100000,1000000")

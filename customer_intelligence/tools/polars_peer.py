@@ -1,7 +1,7 @@
 """The polars-notebook peer of the benchmark: the pandas peer's figures (customer RFM summary,
 order-frequency bands and headline KPIs) computed with polars' lazy API.
 
-Same steps and rules as :func:`customer_intelligence.bench.peer_worker`: read the files, drop bad and
+Same steps and rules as :func:`customer_intelligence.tools.bench.peer_worker`: read the files, drop bad and
 duplicate rows (latest ``updated_at`` wins; lines: positive quantity and price, last duplicate wins),
 join lines to orders, net revenue of completed orders, per-customer recency / frequency / monetary
 with quintile scores, bands and KPIs. Timed from the first read to the last figure (polars already

@@ -19,7 +19,7 @@ Each scenario writes one ``orders.csv`` with the column names such exports reall
   Columns ReceiptId, MemberId, Timestamp, ProductCode, Description, Qty, Price.
 - ``event_log`` (d): purchase dates only (no amount), identical rows for same-day repeats. Columns
   CustomerID, PurchaseDate.
-- ``default`` (e): the project's default generator (``customer_intelligence.generate``) without dirt.
+- ``default`` (e): the project's default generator (``customer_intelligence.tools.generate``) without dirt.
 
 Each is small (at most about 3,000 orders) and deterministic: the same seed writes byte-identical files.
 """
@@ -198,7 +198,7 @@ def write_scenario(name: str, seed: int, out_dir: str | Path, truth_dir: str | P
     if name not in SCENARIOS:
         raise ValueError(f"unknown scenario {name!r}; expected one of {', '.join(SCENARIOS)}")
     if name == "default":
-        from customer_intelligence.generate import generate
+        from customer_intelligence.tools.generate import generate
 
         generate(orders=1500, seed=seed, out_dir=out_dir, truth_dir=truth_dir or out_dir.parent / "truth",
                  dirt_rate=0.0, progress=False)

@@ -4,8 +4,8 @@
 Thin dbt edge: load the inputs, call the package (customer_intelligence), return the frame.
 """
 
-from customer_intelligence.actions import action_table
-from customer_intelligence.frames import from_pandas, to_pandas
+from customer_intelligence.ml.actions import action_table
+from customer_intelligence.ml.frames import from_pandas, to_pandas
 
 
 def model(dbt, session):

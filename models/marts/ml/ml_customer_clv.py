@@ -3,8 +3,8 @@
 Thin dbt edge: load the inputs, call the package (customer_intelligence), return the frame.
 """
 
-from customer_intelligence import model_runs
-from customer_intelligence.frames import from_pandas, to_pandas
+from customer_intelligence.ml import model_runs
+from customer_intelligence.ml.frames import from_pandas, to_pandas
 
 
 def model(dbt, session):

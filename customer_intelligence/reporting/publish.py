@@ -28,7 +28,7 @@ percentage points) refuses the publication with the diff, unless the run accepts
 
 **Both formats switch together.** The Parquet version folder is written from the new file before the file is
 swapped; the ``current`` symlink is swapped right after it. A publish killed in between leaves the two on
-different publications for a moment: the next publish (or ``python -m customer_intelligence.publish`` again)
+different publications for a moment: the next publish (or ``python -m customer_intelligence.reporting.publish`` again)
 completes the lagging ``current`` first, and removes what a killed publish left behind (``.tmp`` files and
 folders). Publishers take a lock on the publication's folder, so two never run at once.
 
@@ -36,7 +36,7 @@ folders). Publishers take a lock on the publication's folder, so two never run a
 connection to the published path, a new ``duckdb.connect(path)`` in that process gets the SAME instance, hence
 the OLD publication. :func:`open_current_publication` always opens the publication that is current now.
 
-CLI: ``python -m customer_intelligence.publish`` (paths from the same environment variables as the build).
+CLI: ``python -m customer_intelligence.reporting.publish`` (paths from the same environment variables as the build).
 """
 
 from __future__ import annotations

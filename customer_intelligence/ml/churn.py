@@ -93,7 +93,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from customer_intelligence.features import (
+from customer_intelligence.ml.features import (
     DATE_DTYPE,
     NAT_DAY,
     OrderArrays,
@@ -177,7 +177,7 @@ def churn_features(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Point-in-time features at ``cutoff_day`` (only orders strictly before it are read).
 
-    On top of the base features (:func:`~customer_intelligence.features.features_from_arrays`,
+    On top of the base features (:func:`~customer_intelligence.ml.features.features_from_arrays`,
     without category breadth, which is not time-stamped) adds: ``orders_last_horizon`` and
     ``net_revenue_last_horizon`` (completed orders / revenue in ``[c - h, c)``), ``orders_prev_horizon``
     (in ``[c - 2h, c - h)``), ``orders_same_window_last_year`` (in ``[c - 365, c - 365 + h)``, capturing

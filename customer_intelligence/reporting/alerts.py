@@ -1,6 +1,6 @@
 """Alerts for high-value customers who newly crossed into high churn risk (seed 004's "automated alerts").
 
-After each build, ``python -m customer_intelligence.alerts`` writes the customers who are **high value and at
+After each build, ``python -m customer_intelligence.reporting.alerts`` writes the customers who are **high value and at
 high churn risk now, but were not at the previous alert run**, to ``reports/alerts/<as_of_date>.csv`` and
 ``.json`` (one row per customer: reason, recommended action, figures, the churn drivers), ready for a CRM
 import.

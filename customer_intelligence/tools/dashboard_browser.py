@@ -6,7 +6,7 @@ the page loads, so each page is read only once its script run has finished and e
 data marks (charts are rendered as SVG, see dashboard/shared.py, so marks can be counted).
 
 CLI (used for the README's screenshot after ``make build``):
-``python -m customer_intelligence.dashboard_browser --out docs/img --pages overview``
+``python -m customer_intelligence.tools.dashboard_browser --out docs/img --pages overview``
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 APP = PROJECT_DIR / "dashboard" / "app.py"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -180,7 +180,7 @@ def _wait_until_drawn(page, timeout: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: screenshot pages of the dashboard on the current publication."""
-    from customer_intelligence.publish import default_paths
+    from customer_intelligence.reporting.publish import default_paths
 
     parser = argparse.ArgumentParser(description="Screenshot the dashboard in headless Chromium.")
     parser.add_argument("--published", type=Path, default=default_paths()["published"])

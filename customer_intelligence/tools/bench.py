@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m customer_intelligence.bench --orders 100000,1000000,10000000 [--seed 42] [--rounds N]
+    python -m customer_intelligence.tools.bench --orders 100000,1000000,10000000 [--seed 42] [--rounds N]
         [--work-dir bench/work] [--results-dir bench/results]
 
 For each scale it generates the raw data (once, cached under the work directory), then runs, in
@@ -56,7 +56,7 @@ from typing import Any
 
 from customer_intelligence.tools.polars_peer import polars_peer_worker
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_ORDERS = (100_000, 1_000_000, 10_000_000)
 DAYS_OF_HISTORY = 1461  # 2021-01-01 .. 2024-12-31: one day of new orders is orders / DAYS_OF_HISTORY
 GNU_TIME = Path("/usr/bin/time")
@@ -501,7 +501,7 @@ def worker_result(timed: Timed) -> dict[str, Any]:
 
 def run_worker(kind: str, args: dict[str, Any], env: dict[str, str]) -> tuple[dict[str, Any], Timed]:
     """Run one measured step in its own Python process (so its memory is measured on its own)."""
-    cmd = [sys.executable, "-m", "customer_intelligence.bench", "--worker", kind, json.dumps(args)]
+    cmd = [sys.executable, "-m", "customer_intelligence.tools.bench", "--worker", kind, json.dumps(args)]
     timed = run_timed(cmd, env=env, cwd=PROJECT_DIR)
     return worker_result(timed), timed
 
@@ -516,7 +516,7 @@ def ensure_data(orders: int, seed: int, data_dir: Path) -> Path:
     stamp = raw / ".complete"
     if stamp.exists():
         return raw
-    from customer_intelligence.generate import generate
+    from customer_intelligence.tools.generate import generate
 
     shutil.rmtree(raw.parent, ignore_errors=True)
     print(f"generating {orders:,} orders (seed {seed}) into {raw}", file=sys.stderr, flush=True)
@@ -1139,7 +1139,7 @@ def default_rounds(orders: int) -> int:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line arguments."""
-    parser = argparse.ArgumentParser(prog="python -m customer_intelligence.bench",
+    parser = argparse.ArgumentParser(prog="python -m customer_intelligence.tools.bench",
                                      description="Benchmark the dbt project against a floor, its compiled SQL, "
                                                  "a pandas peer and its incremental build.")
     parser.add_argument("--orders", default=",".join(str(n) for n in DEFAULT_ORDERS),

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_intelligence.churn import churn_tables
-from customer_intelligence.clv import clv_table
-from customer_intelligence.features import customer_features, has_amounts
-from customer_intelligence.segments import segments_from_features
+from customer_intelligence.ml.churn import churn_tables
+from customer_intelligence.ml.clv import clv_table
+from customer_intelligence.ml.features import customer_features, has_amounts
+from customer_intelligence.ml.segments import segments_from_features
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def segments(
     variables: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customer_segments, segment_profiles), computed once per input (features computed once); rules
-    below :data:`~customer_intelligence.segments.MIN_KMEANS_CUSTOMERS`."""
+    below :data:`~customer_intelligence.ml.segments.MIN_KMEANS_CUSTOMERS`."""
 
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         features = customer_features(orders, as_of, categories, customers)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m customer_intelligence.generate --orders 100000 --seed 42 \\
+    python -m customer_intelligence.tools.generate --orders 100000 --seed 42 \\
         --out data/raw --truth-out data/truth [--format parquet|csv] [--dirt-rate 0.01] [--no-progress]
 
 The generator writes the raw files a global e-commerce business would hand over (orders placed
@@ -961,7 +961,7 @@ def generate(orders: int, seed: int, out_dir: str | Path, truth_dir: str | Path,
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(
-        prog="python -m customer_intelligence.generate",
+        prog="python -m customer_intelligence.tools.generate",
         description="Generate synthetic e-commerce raw data with planted personas and recorded dirt.")
     parser.add_argument("--orders", type=int, required=True, help="number of clean orders (exact)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")

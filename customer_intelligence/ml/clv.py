@@ -69,7 +69,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from customer_intelligence.features import (
+from customer_intelligence.ml.features import (
     DATE_DTYPE,
     NAT_DAY,
     OrderArrays,

@@ -5,7 +5,7 @@ Everything here is a pure function of its inputs: no I/O, no global state, no ra
 Input frames
 ------------
 ``orders`` (one row per order; the dbt models pass ``int_ml_orders`` with the columns of
-:data:`customer_intelligence.model_runs.ML_ORDER_COLUMNS`):
+:data:`customer_intelligence.ml.model_runs.ML_ORDER_COLUMNS`):
     ``customer_id`` (str), ``order_date`` (date / datetime64; a time part is ignored),
     ``is_completed`` (bool; if absent, ``status == "completed"`` is used), ``gross_revenue``,
     ``discount_amount``, ``net_revenue`` (floats, may be null when the data has no amounts;

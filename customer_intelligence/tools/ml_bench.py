@@ -5,7 +5,7 @@ customers with about ``orders_per_customer`` orders each, drawn from five behavi
 vectorised and seeded. :func:`run_benchmark` times the four entry points as the dbt Python models call
 them (each one prepares its own copy of the orders) and reports peak resident memory.
 
-Run: ``python -m customer_intelligence.ml_bench --customers 1000000 --orders-per-customer 10``.
+Run: ``python -m customer_intelligence.tools.ml_bench --customers 1000000 --orders-per-customer 10``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from customer_intelligence.actions import action_table
-from customer_intelligence.churn import churn_tables
-from customer_intelligence.clv import clv_table
-from customer_intelligence.segments import segment_tables
+from customer_intelligence.ml.actions import action_table
+from customer_intelligence.ml.churn import churn_tables
+from customer_intelligence.ml.clv import clv_table
+from customer_intelligence.ml.segments import segment_tables
 
 __all__ = [
     "candidate_table",
@@ -236,7 +236,7 @@ def scenario_inputs(
 
     work_dir = Path(work_dir)
     if name == "default":
-        from customer_intelligence.generate import generate
+        from customer_intelligence.tools.generate import generate
 
         generate(10_000, seed, work_dir / "raw", work_dir / "truth", fmt="parquet", dirt_rate=0.0, progress=False)
         return (*_generator_inputs(work_dir / "raw"), pd.read_parquet(work_dir / "truth" / "personas.parquet"))
@@ -299,9 +299,9 @@ def scenario_report(name: str, work_dir, seed: int = 1) -> dict:
     """Run segments, churn and CLV on a scenario; the 14.5 figures and every candidate's held-back metrics."""
     from sklearn.metrics import adjusted_rand_score
 
-    from customer_intelligence.features import customer_features, has_amounts
+    from customer_intelligence.ml.features import customer_features, has_amounts
     from customer_intelligence.ml.naming import load_definitions, meets
-    from customer_intelligence.segments import SEGMENT_FEATURES, SEGMENT_NAMES
+    from customer_intelligence.ml.segments import SEGMENT_FEATURES, SEGMENT_NAMES
 
     orders, categories, customers, truth = scenario_inputs(name, work_dir, seed)
     seg, prof = segment_tables(orders, categories, customers, None)

@@ -1,6 +1,6 @@
 """The findings report: the seeds' findings regenerated from the marts at every build.
 
-``python -m customer_intelligence.insights`` reads the marts (read-only; the warehouse of the build, or any
+``python -m customer_intelligence.reporting.insights`` reads the marts (read-only; the warehouse of the build, or any
 file with the same ``marts`` schema such as the published copy) and writes ``reports/insights.md`` and
 ``reports/insights.html``: the headline KPIs, then each finding as a sentence with its figures, grouped
 SWOT-style (seed 003) and ordered by importance within each group.
@@ -32,7 +32,7 @@ Opportunities
   * the country with the lowest Prime penetration, when Prime members are worth more than Non-Prime ones;
   * Underperformers (high income, low spending score): money customers have but do not spend with us.
 Threats
-  * high-value customers at high churn risk (the alerts' definition, :mod:`customer_intelligence.alerts`);
+  * high-value customers at high churn risk (the alerts' definition, :mod:`customer_intelligence.reporting.alerts`);
   * customers at high churn risk, and the segment most of them come from;
   * customers lost or at risk under the inactivity rule;
   * revenue concentration: the top :data:`TOP_CUSTOMER_SHARE` of customers holding more than half of revenue.
@@ -62,7 +62,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from customer_intelligence.alerts import (
+from customer_intelligence.reporting.alerts import (
     default_database,
     default_reports_dir,
     flag_high_value_high_risk,
@@ -611,7 +611,7 @@ def retention_priority_finding(customers: pd.DataFrame) -> list[Finding]:
 
 
 def high_value_at_risk_finding(customers: pd.DataFrame) -> list[Finding]:
-    """High-value customers at high churn risk (:func:`customer_intelligence.alerts.flag_high_value_high_risk`)."""
+    """High-value customers at high churn risk (:func:`customer_intelligence.reporting.alerts.flag_high_value_high_risk`)."""
     if customers.empty:
         return []
     flagged = flag_high_value_high_risk(customers)
@@ -848,7 +848,7 @@ def render_markdown(report: Report) -> str:
     lines = [
         "# Customer insights",
         "",
-        f"As of **{report.as_of_date}**. Generated from the marts by `python -m customer_intelligence.insights` "
+        f"As of **{report.as_of_date}**. Generated from the marts by `python -m customer_intelligence.reporting.insights` "
         "at every build; every figure is computed from the data. Findings are grouped SWOT-style by the rules "
         "at the end and ordered by importance (the share of revenue, customers or revenue at risk they concern).",
         "",

@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from customer_intelligence.features import DATE_DTYPE
+from customer_intelligence.ml.features import DATE_DTYPE
 from customer_intelligence.ml.naming import catalog_actions
 
 __all__ = ["ACTIONS", "DEFAULT_ACTION", "action_table", "recommended_action"]

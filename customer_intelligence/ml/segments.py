@@ -2,9 +2,9 @@
 
 Method
 ------
-1. Features per customer come from :func:`customer_intelligence.features.customer_features`;
-   the model matrix is :data:`~customer_intelligence.features.SEGMENT_FEATURES` with ``log1p`` on
-   money, counts and day spans, then standardised (:func:`~customer_intelligence.features.model_matrix`).
+1. Features per customer come from :func:`customer_intelligence.ml.features.customer_features`;
+   the model matrix is :data:`~customer_intelligence.ml.features.SEGMENT_FEATURES` with ``log1p`` on
+   money, counts and day spans, then standardised (:func:`~customer_intelligence.ml.features.model_matrix`).
    A feature that is constant (e.g. ``category_breadth`` when no category data is given) carries no
    information and is dropped.
 2. ``k`` is fixed by the caller or chosen by :func:`choose_k`: the mean silhouette over ``k_range``
@@ -72,7 +72,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
-from customer_intelligence.features import (
+from customer_intelligence.ml.features import (
     LOG_FEATURES,
     SEGMENT_FEATURES,
     customer_features,
@@ -243,7 +243,7 @@ def assign_segments(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Segment customers: returns ``(customer_segments, segment_profiles)`` (see module docstring).
 
-    ``features`` is a frame from :func:`~customer_intelligence.features.customer_features` (any row
+    ``features`` is a frame from :func:`~customer_intelligence.ml.features.customer_features` (any row
     order). ``k=None`` chooses ``k`` by silhouette over ``k_range``. ``with_amounts=False`` (the data has
     no money) keeps money-based names away; ``definitions`` / ``variables`` are the seed
     segment_definitions and the dbt vars its rules name (defaults: the seed CSV and
