@@ -26,7 +26,7 @@ def layer_violations(nodes: dict[str, dict]) -> list[str]:
     """Edges of the model DAG that break the layering: a later layer read by an earlier one, or marts on staging."""
     problems = []
     models = {uid: n for uid, n in nodes.items() if n.get("resource_type") == "model"}
-    for uid, node in sorted(models.items()):
+    for _, node in sorted(models.items()):
         child = layer_of(node["original_file_path"])
         for parent_uid in node.get("depends_on", {}).get("nodes", []):
             parent = models.get(parent_uid)
