@@ -226,8 +226,8 @@ def test_stage_breakdown_sums_node_time_by_stage():
 
     manifest = {"nodes": {
         "model.p.base_raw__orders": {"original_file_path": "models/staging/raw/base/base_raw__orders.sql"},
-        "model.p.fct_orders": {"original_file_path": "models/marts/core/fct_orders.sql"},
-        "model.p.int_x": {"original_file_path": "models/intermediate/int_x.sql"},
+        "model.p.fct_orders": {"original_file_path": "models/core/fct_orders.sql"},
+        "model.p.int_x": {"original_file_path": "models/customer/int_x.sql"},
         "model.p.kpi": {"original_file_path": "models/marts/customers/kpi.sql"},
         "model.p.hist": {"original_file_path": "models/marts/history/hist.sql"},
         "model.p.ml": {"original_file_path": "models/marts/ml/ml.py", "language": "python"},

@@ -9,13 +9,13 @@ from sklearn.metrics import adjusted_rand_score
 
 from customer_intelligence.ml.features import SEGMENT_FEATURES, customer_features
 from customer_intelligence.ml.naming import load_definitions, meets
-from customer_intelligence.tools.ml_bench import synthetic_frames
 from customer_intelligence.ml.segments import (
     SEGMENT_NAMES,
     assign_segments,
     choose_k,
     segment_tables,
 )
+from customer_intelligence.tools.ml_bench import synthetic_frames
 
 
 def two_group_features() -> pd.DataFrame:

@@ -93,6 +93,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from customer_intelligence.ml.btyd import DAYS_PER_UNIT, bgnbd_p_no_purchase, btyd_scores
+from customer_intelligence.ml.drivers import baseline_frame, contributions, driver_table
 from customer_intelligence.ml.features import (
     DATE_DTYPE,
     NAT_DAY,
@@ -107,8 +109,6 @@ from customer_intelligence.ml.features import (
     to_day_number,
     window_counts,
 )
-from customer_intelligence.ml.btyd import DAYS_PER_UNIT, bgnbd_p_no_purchase, btyd_scores
-from customer_intelligence.ml.drivers import baseline_frame, contributions, driver_table
 
 __all__ = [
     "MIN_CLASS_COUNT",

@@ -69,6 +69,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from customer_intelligence.ml.btyd import btyd_scores
 from customer_intelligence.ml.features import (
     DATE_DTYPE,
     NAT_DAY,
@@ -80,7 +81,6 @@ from customer_intelligence.ml.features import (
     resolve_as_of,
     window_counts,
 )
-from customer_intelligence.ml.btyd import btyd_scores
 
 __all__ = [
     "METHOD",

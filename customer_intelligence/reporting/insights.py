@@ -62,17 +62,17 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from customer_intelligence.reporting.alerts import (
-    default_database,
-    default_reports_dir,
-    flag_high_value_high_risk,
-    load_customer_risk,
-)
 from customer_intelligence.reporting.alert_outcomes import (
     ALERT_PRECISION_RULE,
     MIN_ALERT_PRECISION,
     load_alert_precision,
     overall_alert_precision,
+)
+from customer_intelligence.reporting.alerts import (
+    default_database,
+    default_reports_dir,
+    flag_high_value_high_risk,
+    load_customer_risk,
 )
 from customer_intelligence.reporting.segment_migrations import MIGRATION_RULE, largest_downgrade, load_migrations
 
@@ -611,7 +611,10 @@ def retention_priority_finding(customers: pd.DataFrame) -> list[Finding]:
 
 
 def high_value_at_risk_finding(customers: pd.DataFrame) -> list[Finding]:
-    """High-value customers at high churn risk (:func:`customer_intelligence.reporting.alerts.flag_high_value_high_risk`)."""
+    """High-value customers at high churn risk.
+
+    The population is :func:`customer_intelligence.reporting.alerts.flag_high_value_high_risk`'s.
+    """
     if customers.empty:
         return []
     flagged = flag_high_value_high_risk(customers)
@@ -848,9 +851,10 @@ def render_markdown(report: Report) -> str:
     lines = [
         "# Customer insights",
         "",
-        f"As of **{report.as_of_date}**. Generated from the marts by `python -m customer_intelligence.reporting.insights` "
-        "at every build; every figure is computed from the data. Findings are grouped SWOT-style by the rules "
-        "at the end and ordered by importance (the share of revenue, customers or revenue at risk they concern).",
+        f"As of **{report.as_of_date}**. Generated from the marts by "
+        "`python -m customer_intelligence.reporting.insights` at every build; every figure is computed from the "
+        "data. Findings are grouped SWOT-style by the rules at the end and ordered by importance (the share of "
+        "revenue, customers or revenue at risk they concern).",
         "",
         "## Headline KPIs",
         "",

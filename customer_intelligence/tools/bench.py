@@ -997,7 +997,7 @@ def build_breakdown(nodes: list[NodeTime], manifest: dict[str, Any]) -> dict[str
 
 
 def node_stage(node: NodeTime, manifest_node: dict[str, Any] | None) -> str:
-    """The stage of one node: by resource type, then by the model's folder (history = marts/history)."""
+    """The stage of one node: by resource type, then by its folder (intermediate = customer and core/intermediate)."""
     if node.resource_type in ("seed", "unit_test"):
         return {"seed": "seeds", "unit_test": "unit_tests"}[node.resource_type]
     if node.resource_type == "test":
@@ -1009,7 +1009,7 @@ def node_stage(node: NodeTime, manifest_node: dict[str, Any] | None) -> str:
         return "order_facts"
     if path.startswith("models/staging/"):
         return "base_staging"
-    if path.startswith("models/intermediate/"):
+    if path.startswith(("models/customer/", "models/core/intermediate/")):
         return "intermediate"
     if path.startswith("models/marts/history/"):
         return "history"

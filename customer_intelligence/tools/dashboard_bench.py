@@ -145,8 +145,8 @@ def _customers(published: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: build (once) and measure each scale; print the table, write the JSON."""
-    from customer_intelligence.tools.bench import parse_orders
     from customer_intelligence.reporting.publish import open_current_publication
+    from customer_intelligence.tools.bench import parse_orders
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", default="100000,1000000", help="comma-separated scales, e.g. 100000,1000000")
