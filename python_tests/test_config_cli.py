@@ -88,22 +88,23 @@ def test_config_path_precedence(tmp_path):
 
 
 def test_plan_is_what_make_build_did(tmp_path):
-    """No config and no raw data: generate, dbt build, publish, insights, alerts, docs - in that order."""
+    """No config and no raw data: generate, lock check, dbt build, publish, insights, alerts, docs - in order."""
     env = {"CIQ_RAW_DIR": str(tmp_path / "raw"), "CIQ_TRUTH_DIR": str(tmp_path / "truth")}
     steps = cli.plan(Config(source=None), {}, env, orders=1000, seed=3)
-    assert [name for name, _ in steps] == ["generate", "dbt build", "publish", "insights", "alerts", "docs"]
+    assert [name for name, _ in steps] == ["generate", "lock check", "dbt build", "publish", "insights", "alerts",
+                                           "docs"]
     assert steps[0][1][-8:] == ["--orders", "1000", "--seed", "3", "--out", str(tmp_path / "raw"),
                                 "--truth-out", str(tmp_path / "truth")]
-    assert steps[1][1][1:] == ["build"]
-    assert steps[2][1] == [sys.executable, "-m", "customer_intelligence.reporting.publish"]
+    assert steps[2][1][1:] == ["build"]
+    assert steps[3][1] == [sys.executable, "-m", "customer_intelligence.reporting.publish"]
 
 
 def test_plan_passes_the_config_vars_to_dbt(tmp_path):
     (tmp_path / "orders.csv").write_text("customer_id,order_ts,amount\nA,2024-01-01,1\n")
     config = Config(source=tmp_path / "ciq.yml", paths={"raw_dir": str(tmp_path)}, vars={"max_quantity": 7})
     steps = cli.plan(config, {"max_quantity": 7}, {"CIQ_RAW_DIR": str(tmp_path)}, skip_docs=True)
-    assert [name for name, _ in steps] == ["dbt build", "publish", "insights", "alerts"]
-    assert steps[0][1][1:] == ["build", "--vars", json.dumps({"max_quantity": 7})]
+    assert [name for name, _ in steps] == ["lock check", "dbt build", "publish", "insights", "alerts"]
+    assert steps[1][1][1:] == ["build", "--vars", json.dumps({"max_quantity": 7})]
 
 
 def test_a_bad_config_stops_before_dbt(tmp_path, capsys):
