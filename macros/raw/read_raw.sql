@@ -41,10 +41,14 @@
 {% endmacro %}
 
 {#- Every file in the raw folder whose name starts with '<table>.' (case ignored), split into
-    {'read': the table's files, named exactly as raw_file_names(table), 'ignored': the others}. -#}
+    {'read': the table's files, named exactly as raw_file_names(table), 'ignored': the others};
+    for a table read from a relation (raw_relation_source.sql), 'read' holds that relation if it exists. -#}
 {% macro raw_file_listing(table_name) %}
     {%- set result = {'read': [], 'ignored': []} -%}
     {%- if not execute -%}{{ return(result) }}{%- endif -%}
+    {%- if raw_relation_config(table_name) is not none -%}
+        {{ return({'read': raw_relation_candidates(table_name), 'ignored': []}) }}
+    {%- endif -%}
     {%- set names = raw_file_names(table_name) -%}
     {%- for f in run_query(raw_file_listing_sql(raw_dir())).columns[0].values() -%}
         {%- set base = (f | replace('\\', '/')).split('/')[-1] -%}
@@ -59,7 +63,6 @@
 
 {#- Raw files found for a table: exactly <table>.parquet / .csv / .csv.gz in the raw folder. -#}
 {% macro raw_file_candidates(table_name) %}
-    {%- if execute and raw_relation_config(table_name) is not none -%}{{ return(raw_relation_candidates(table_name)) }}{%- endif -%}
     {{ return(raw_file_listing(table_name)['read']) }}
 {% endmacro %}
 
