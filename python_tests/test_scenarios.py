@@ -161,6 +161,23 @@ def test_the_build_output_counts_the_rules_that_touched_rows(scenario):
             assert lines, f"no line of the build output counts the {count} {fate} rows"
 
 
+def test_the_report_states_money_only_with_amounts(scenario):
+    """R8: without amounts the findings report has no money cards or findings (never "$0" or "nan%"), and a
+    data note says why; R4: order lines kept above the caps get a data note with their number."""
+    built, truth = scenario
+    report = (built.warehouse.parents[1] / "reports" / "insights.md").read_text()
+    assert "nan%" not in report and "$nan" not in report
+    if truth.kpis["net_revenue"] is None:
+        assert "$" not in report and "The data has no amounts" in report
+    else:
+        assert "| Net revenue | $" in report and "The data has no amounts" not in report
+    outliers = int(built.query("select count(*) as n from marts.fct_order_lines where is_outlier")["n"].iloc[0])
+    if outliers:
+        assert f"{outliers:,} order line" in report and "flagged `outlier_*`" in report
+    else:
+        assert "above the caps" not in report
+
+
 @pytest.fixture(scope="module")
 def default_scenario(tmp_path_factory) -> ScenarioBuild:
     """(e) The default generated data (no dirt), through the inspector's config and the CLI."""
