@@ -500,7 +500,8 @@ def test_data_without_amounts_gives_no_money_cards_or_findings():
     assert {f.key for f in report.findings} == {"repeat_rate_on_target", "inactivity"}
     labels = [label for label, _ in report.kpis]
     assert labels[:2] == ["Customers (with a completed order)", "Completed orders"]
-    assert not {"Net revenue", "Average order value", "Revenue per customer (LTV to date)"} & set(labels)
+    assert not {"Net revenue", "Average order value", "Revenue per customer (LTV to date)",
+                "Average spending score (1-100)"} & set(labels)
     (inactivity,) = [f for f in report.findings if f.key == "inactivity"]
     assert inactivity.sentence.endswith("for 90 to 180 days.")
     markdown, page = render_markdown(report), render_html(report)

@@ -824,7 +824,8 @@ def headline_kpis(kpis: pd.Series) -> list[tuple[str, str]]:
         ("Prime share of customers", pct(kpis["prime_share"]) if pd.notna(kpis["prime_share"]) else "n/a"),
         ("Average annual income", money(kpis["average_annual_income"])
          if pd.notna(kpis["average_annual_income"]) else "n/a"),
-        ("Average spending score (1-100)", f"{kpis['average_spending_score']:.1f}"),
+        # the spending score is the customer's revenue percentile: meaningless without amounts
+        *([("Average spending score (1-100)", f"{kpis['average_spending_score']:.1f}")] if has_amounts(kpis) else []),
         (f"Active customers (last {count(kpis['active_window_days'])} days)", count(kpis["active_customers"])),
         ("At-risk rate", pct(kpis["at_risk_rate"])),
         ("Churn rate", pct(kpis["churn_rate"])),
