@@ -178,6 +178,24 @@ def test_the_report_states_money_only_with_amounts(scenario):
         assert "above the caps" not in report
 
 
+def test_the_dashboard_money_cards_say_when_there_are_no_amounts(scenario, monkeypatch):
+    """R8: the overview's money cards show "no amounts in the data" instead of $0 on data without amounts."""
+    from streamlit.testing.v1 import AppTest
+
+    built, truth = scenario
+    monkeypatch.setenv("CIQ_PUBLISHED_PATH", str(built.warehouse.parent / "published" / "customer_intelligence.duckdb"))
+    app = AppTest.from_file(str(PROJECT_DIR / "dashboard" / "app.py"), default_timeout=180)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Customers"] == f"{truth.kpis['total_customers']:,}"
+    for label in ("Revenue", "Average order value", "Lifetime value"):
+        if truth.kpis["net_revenue"] is None:
+            assert shown[label] == "no amounts in the data", label
+        else:
+            assert shown[label].startswith("$"), label
+
+
 @pytest.fixture(scope="module")
 def default_scenario(tmp_path_factory) -> ScenarioBuild:
     """(e) The default generated data (no dirt), through the inspector's config and the CLI."""
