@@ -178,6 +178,10 @@ def sample_caption(points: pd.DataFrame, stratum: str) -> str:
             f"share); totals and every other chart use all customers.")
 
 
+#: What a money KPI card shows when the data has no amounts (row rule R8).
+NO_AMOUNTS = "no amounts in the data"
+
+
 def money(value: float) -> str:
     """$1,234,567 (no cents), or an en dash when undefined."""
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"${value:,.0f}"

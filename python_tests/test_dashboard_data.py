@@ -21,8 +21,8 @@ from customer_intelligence.reporting import dashboard_data as dd
 D = date.fromisoformat
 
 
-@pytest.fixture(scope="module")
-def con():
+def publication() -> duckdb.DuckDBPyConnection:
+    """The hand-made publication described above, in memory."""
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute("""
@@ -66,12 +66,19 @@ def con():
             ('D', date '2024-01-01', false)
         ) as t(customer_id, month_start, is_active)
     """)
+    return con
+
+
+@pytest.fixture(scope="module")
+def con():
+    con = publication()
     yield con
     con.close()
 
 
 def test_kpis_unfiltered(con):
     kpi = dd.kpis(con, dd.Filters())
+    assert kpi["has_amounts"] is True
     assert (kpi["customers"], kpi["orders"], kpi["revenue"]) == (3, 6, 225.0)
     assert kpi["average_order_value"] == pytest.approx(37.5)
     assert kpi["lifetime_value"] == pytest.approx(75.0)
@@ -99,6 +106,18 @@ def test_kpis_date_and_membership_filter(con):
     assert (non_prime["customers"], non_prime["orders"], non_prime["revenue"]) == (1, 1, 40.0)
     nobody = dd.kpis(con, dd.Filters(countries=("FR",)))
     assert nobody["customers"] == 0 and nobody["revenue"] == 0.0
+
+
+def test_kpis_without_amounts_are_not_zero():
+    """Row rule R8: the same orders without amounts (every net_revenue null) give no revenue, AOV or LTV."""
+    con = publication()
+    con.execute("update marts.fct_orders set net_revenue = null")
+    kpi = dd.kpis(con, dd.Filters())
+    con.close()
+    assert kpi["has_amounts"] is False
+    assert (kpi["customers"], kpi["orders"]) == (3, 6)
+    assert all(math.isnan(kpi[k]) for k in ("revenue", "average_order_value", "lifetime_value"))
+    assert kpi["repeat_purchase_rate"] == pytest.approx(2 / 3)
 
 
 def test_frequency_bands_list_every_band(con):

@@ -418,8 +418,8 @@ def test_report_states_the_one_time_buyers_and_kpis(report_on_build, planted):
     assert all(0 <= f.importance <= 1 and not math.isnan(f.importance) for f in report.findings)
 
 
-def test_orders_only_data_gives_a_report_without_demographic_findings():
-    """Orders-only exports: every demographic is Unknown, membership unknown; the report still renders."""
+def orders_only_frames() -> dict:
+    """The frames of an orders-only export: every demographic Unknown, membership unknown; 3 customers, $300."""
     unknown_groups = groups([("unknown", 8, 3, 300.0)], "age_group")
     kpis = pd.Series(
         {"as_of_date": pd.Timestamp("2025-01-01"), "total_customers": 3, "total_orders": 5, "net_revenue": 300.0,
@@ -461,10 +461,64 @@ def test_orders_only_data_gives_a_report_without_demographic_findings():
             monetary_score=[5, 3, 1], predicted_clv_12m=[10.0, 5.0, 1.0], churn_probability=[0.1, 0.5, 0.9]
         ),
     }
-    report = insights.build_report(frames)
+    return frames
+
+
+def test_orders_only_data_gives_a_report_without_demographic_findings():
+    """Orders-only exports: every demographic is Unknown, membership unknown; the report still renders."""
+    report = insights.build_report(orders_only_frames())
     keys = {f.key for f in report.findings}
     assert not keys & {"age_group_most_revenue", "core_age_band", "children_larger_share",
                        "leading_country_by_children", "weakest_market", "prime_value", "underperformers"}
     assert {"repeat_rate_on_target", "one_time_buyers", "inactivity"} <= keys
     assert ("Prime share of customers", "n/a") in report.kpis
     assert "## Threats" in render_markdown(report) and render_html(report).endswith("</html>\n")
+
+
+def without_amounts(frames: dict) -> dict:
+    """The same export without amount, quantity or price (row rule R8): every money figure of the marts is null."""
+    nan = float("nan")
+    money_columns = ("net_revenue", "revenue_share", "revenue_per_customer", "average_order_value",
+                     "lifetime_value", "gross_revenue", "returns", "at_risk_net_revenue", "revenue_at_risk",
+                     "predicted_clv_12m")
+    changed = {}
+    for name, frame in frames.items():
+        if isinstance(frame, pd.DataFrame):
+            changed[name] = frame.assign(**{c: nan for c in money_columns if c in frame.columns})
+        elif isinstance(frame, pd.Series):
+            changed[name] = frame.copy()
+            for column in money_columns:
+                changed[name][column] = nan
+        else:
+            changed[name] = nan
+    return changed
+
+
+def test_data_without_amounts_gives_no_money_cards_or_findings():
+    report = insights.build_report(without_amounts(orders_only_frames()))
+    # counts only: repeat rate 2 of 3 customers (66.7%) against the 40.0% target, and 1 of 3 churned
+    assert {f.key for f in report.findings} == {"repeat_rate_on_target", "inactivity"}
+    labels = [label for label, _ in report.kpis]
+    assert labels[:2] == ["Customers (with a completed order)", "Completed orders"]
+    assert not {"Net revenue", "Average order value", "Revenue per customer (LTV to date)",
+                "Average spending score (1-100)"} & set(labels)
+    (inactivity,) = [f for f in report.findings if f.key == "inactivity"]
+    assert inactivity.sentence.endswith("for 90 to 180 days.")
+    markdown, page = render_markdown(report), render_html(report)
+    for text in (markdown, page):
+        assert "$" not in text and "nan" not in text.lower()
+    assert "## Data notes" in markdown and "The data has no amounts" in markdown
+    assert "Data notes" in page
+
+
+def test_outlier_lines_get_a_data_note_only_when_there_are_some():
+    with_outliers = insights.build_report({**orders_only_frames(), "outlier_lines": 3})
+    assert with_outliers.notes == (
+        "3 order lines above the caps were kept and flagged `outlier_*` (see fct_order_lines.is_outlier).",)
+    assert "- 3 order lines above the caps were kept" in render_markdown(with_outliers)
+    one = insights.build_report({**orders_only_frames(), "outlier_lines": 1})
+    assert one.notes == ("1 order line above the caps was kept and flagged `outlier_*` "
+                         "(see fct_order_lines.is_outlier).",)
+    for frames in (orders_only_frames(), {**orders_only_frames(), "outlier_lines": 0}):
+        report = insights.build_report(frames)
+        assert report.notes == () and "## Data notes" not in render_markdown(report)

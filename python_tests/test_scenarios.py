@@ -80,26 +80,7 @@ def failure_summary(output: str) -> str:
     return "\n".join(why[:40]) + "\n...\n" + output[-2000:]
 
 
-# Known model gaps against row_rules.md as of the last merge of branch `rules` (see the reasons); not strict, so
-# these pass (XPASS) once the models are fixed: then remove the marks.
-GIFT_SHOP_GAP = ("models: fct_cohort_retention keeps customer-months with completed_orders > 0 only, so a month "
-                 "holding only a credit note (a returned order, negative net) is dropped; its net revenue "
-                 "(103,614.01) then exceeds kpi_overview.purchaser_net_revenue (101,984.72) and the build's "
-                 "sums_to_fct_cohort_retention_net_revenue test fails (row rule R6: returns reduce revenue everywhere)")
-NO_AMOUNT_GAP = ("models: without amounts (row rule R8) fct_orders money is NULL but int_customer_orders / "
-                 "dim_customer_360.net_revenue, agg_customers_by_frequency_band.net_revenue and kpi_overview "
-                 "net/gross/returns are 0, not NULL")
-PARAMS = [pytest.param(name, marks=pytest.mark.xfail(reason=GIFT_SHOP_GAP, strict=False))
-          if name == "gift_shop" else name for name in SPECS]
-
-
-def expect_no_amount_gap(request, built) -> None:
-    """Mark the money checks of the event log as a known model gap (R8), not strict."""
-    if built.name == "event_log":
-        request.applymarker(pytest.mark.xfail(reason=NO_AMOUNT_GAP, strict=False))
-
-
-@pytest.fixture(scope="module", params=PARAMS)
+@pytest.fixture(scope="module", params=list(SPECS))
 def scenario(request, tmp_path_factory) -> tuple[ScenarioBuild, Truth]:
     """Each orders-only scenario built once, with its independent truth."""
     built = build_scenario(request.param, tmp_path_factory.mktemp(request.param))
@@ -112,20 +93,19 @@ def money(value) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 2)
 
 
-def test_kpis_equal_the_independent_figures(scenario, request):
+def test_kpis_equal_the_independent_figures(scenario):
     built, truth = scenario
     kpis = built.query("select * from marts.kpi_overview").iloc[0]
     assert pd.Timestamp(kpis.as_of_date) == truth.as_of
     for column in ("total_customers", "total_orders", "repeat_customers"):
         assert int(kpis[column]) == truth.kpis[column], column
     assert kpis.repeat_purchase_rate == pytest.approx(truth.kpis["repeat_purchase_rate"])
-    expect_no_amount_gap(request, built)  # the counts above are checked without it
     for column in ("net_revenue", "average_order_value", "gross_revenue", "returns"):
         assert column in kpis.index, f"kpi_overview has no column {column} (row_rules R6)"
         assert money(kpis[column]) == truth.kpis[column], column
 
 
-def test_customer_rfm_equal_the_independent_figures(scenario, request):
+def test_customer_rfm_equal_the_independent_figures(scenario):
     built, truth = scenario
     marts = built.query(
         "select customer_id, recency_days, completed_orders as frequency, net_revenue as monetary "
@@ -134,7 +114,6 @@ def test_customer_rfm_equal_the_independent_figures(scenario, request):
     assert marts.index.tolist() == expected.index.tolist()
     assert marts["recency_days"].astype(int).tolist() == expected["recency_days"].astype(int).tolist()
     assert marts["frequency"].astype(int).tolist() == expected["frequency"].astype(int).tolist()
-    expect_no_amount_gap(request, built)  # recency and frequency above are checked without it
     got = marts["monetary"].astype(float).round(2)
     want = expected["monetary"].astype(float).round(2)
     if want.isna().all():
@@ -144,13 +123,12 @@ def test_customer_rfm_equal_the_independent_figures(scenario, request):
         assert not mismatched.any(), pd.DataFrame({"mart": got, "truth": want})[mismatched].head(10)
 
 
-def test_frequency_bands_equal_the_independent_figures(scenario, request):
+def test_frequency_bands_equal_the_independent_figures(scenario):
     built, truth = scenario
     bands = built.query("select frequency_band, customers, net_revenue from marts.agg_customers_by_frequency_band")
     bands = bands.set_index("frequency_band").reindex(list(BANDS))
     expected = truth.bands.reindex(list(BANDS))
     assert bands["customers"].fillna(0).astype(int).tolist() == expected["customers"].fillna(0).astype(int).tolist()
-    expect_no_amount_gap(request, built)  # the customer counts above are checked without it
     if expected["net_revenue"].isna().all():
         assert bands["net_revenue"].isna().all(), "no amounts: band revenue must be NULL (row_rules R8)"
     else:
@@ -181,6 +159,41 @@ def test_the_build_output_counts_the_rules_that_touched_rows(scenario):
             lines = [line for line in built.output.splitlines()
                      if word in line.lower() and re.search(pattern, line)]
             assert lines, f"no line of the build output counts the {count} {fate} rows"
+
+
+def test_the_report_states_money_only_with_amounts(scenario):
+    """R8: without amounts the findings report has no money cards or findings (never "$0" or "nan%"), and a
+    data note says why; R4: order lines kept above the caps get a data note with their number."""
+    built, truth = scenario
+    report = (built.warehouse.parents[1] / "reports" / "insights.md").read_text()
+    assert "nan%" not in report and "$nan" not in report
+    if truth.kpis["net_revenue"] is None:
+        assert "$" not in report and "The data has no amounts" in report
+    else:
+        assert "| Net revenue | $" in report and "The data has no amounts" not in report
+    outliers = int(built.query("select count(*) as n from marts.fct_order_lines where is_outlier")["n"].iloc[0])
+    if outliers:
+        assert f"{outliers:,} order line" in report and "flagged `outlier_*`" in report
+    else:
+        assert "above the caps" not in report
+
+
+def test_the_dashboard_money_cards_say_when_there_are_no_amounts(scenario, monkeypatch):
+    """R8: the overview's money cards show "no amounts in the data" instead of $0 on data without amounts."""
+    from streamlit.testing.v1 import AppTest
+
+    built, truth = scenario
+    monkeypatch.setenv("CIQ_PUBLISHED_PATH", str(built.warehouse.parent / "published" / "customer_intelligence.duckdb"))
+    app = AppTest.from_file(str(PROJECT_DIR / "dashboard" / "app.py"), default_timeout=180)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Customers"] == f"{truth.kpis['total_customers']:,}"
+    for label in ("Revenue", "Average order value", "Lifetime value"):
+        if truth.kpis["net_revenue"] is None:
+            assert shown[label] == "no amounts in the data", label
+        else:
+            assert shown[label].startswith("$"), label
 
 
 @pytest.fixture(scope="module")

@@ -165,7 +165,8 @@ def _query(con: duckdb.DuckDBPyConnection, filters: Filters, body: str, extra: d
 
 
 def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
-    """The KPI cards: customers, orders, revenue, AOV, LTV, repeat purchase rate, Prime share, at-risk rate,
+    """The KPI cards: customers, orders, revenue, AOV, LTV (NaN, has_amounts false, when the data has no
+    amounts: row rule R8), repeat purchase rate, Prime share, at-risk rate,
     active customers (a completed order in the activity window ending on the period's last day), average
     income and spending score, and the repeat-rate target."""
     row = _query(con, filters, """
@@ -196,10 +197,14 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
             totals.*,
             active.active_customers,
             window_end.window_days as active_window_days,
-            (select repeat_rate_target from marts.kpi_overview) as repeat_rate_target
+            (select repeat_rate_target from marts.kpi_overview) as repeat_rate_target,
+            -- without amounts in the data (row rule R8) every order's net revenue is null
+            (select count(net_revenue) > 0 or count(*) = 0 from marts.fct_orders) as has_amounts
         from totals, active, window_end
     """).iloc[0]
-    customers, orders, revenue = int(row["customers"]), int(row["orders"]), float(row["revenue"])
+    has_amounts = bool(row["has_amounts"])
+    customers, orders = int(row["customers"]), int(row["orders"])
+    revenue = float(row["revenue"]) if has_amounts else float("nan")
 
     def ratio(numerator: float, denominator: float) -> float:
         return float(numerator) / float(denominator) if denominator else float("nan")
@@ -207,6 +212,7 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
     return {
         "customers": customers,
         "orders": orders,
+        "has_amounts": has_amounts,
         "revenue": revenue,
         "average_order_value": ratio(revenue, orders),
         "lifetime_value": ratio(revenue, customers),

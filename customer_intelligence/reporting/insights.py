@@ -675,8 +675,9 @@ def inactivity_finding(status: pd.DataFrame) -> list[Finding]:
             f"{count(row['churned_customers'])} customers ({pct(row['churn_rate'])}) have not ordered for more "
             f"than {count(row['churn_inactivity_days'])} days and {count(row['at_risk_customers'])} more "
             f"({pct(row['at_risk_rate'])}) for {count(row['at_risk_inactivity_days'])} to "
-            f"{count(row['churn_inactivity_days'])} days; the at-risk ones brought "
-            f"{money(row['at_risk_net_revenue'])} to date.",
+            f"{count(row['churn_inactivity_days'])} days"
+            + (f"; the at-risk ones brought {money(row['at_risk_net_revenue'])} to date."
+               if pd.notna(row.get("at_risk_net_revenue")) else "."),
             {"churn_rate": float(row["churn_rate"]), "at_risk_rate": float(row["at_risk_rate"])},
         )
     ]
@@ -767,6 +768,16 @@ FINDING_FUNCTIONS: list[tuple[Callable[..., list[Finding]], tuple[str, ...]]] = 
 ]
 
 
+#: The finding functions that need no amounts (the others state money or revenue shares): on data without
+#: amounts (row rule R8: kpi_overview.net_revenue is null) only these run.
+COUNT_FINDING_FUNCTIONS = (repeat_rate_finding, inactivity_finding, alert_precision_finding)
+
+
+def has_amounts(kpis: pd.Series) -> bool:
+    """Whether the data carries amounts: without any (row rule R8) the money KPIs are null."""
+    return bool(pd.notna(kpis.get("net_revenue")))
+
+
 def order_findings(findings: list[Finding]) -> list[Finding]:
     """Grouped in :data:`CATEGORIES` order, by importance (descending) within a group, then key and sentence."""
     return sorted(findings, key=lambda f: (CATEGORIES.index(f.category), -round(f.importance, 12), f.key, f.sentence))
@@ -779,22 +790,42 @@ OPTIONAL_FRAMES = ("segment_migrations", "alert_precision")
 def all_findings(frames: dict[str, Any]) -> list[Finding]:
     """Every finding of :data:`FINDING_FUNCTIONS` on the frames, ordered by :func:`order_findings`."""
     frames = {**{name: pd.DataFrame() for name in OPTIONAL_FRAMES}, **frames}
-    return order_findings([f for function, names in FINDING_FUNCTIONS for f in function(*(frames[n] for n in names))])
+    functions = [(function, names) for function, names in FINDING_FUNCTIONS
+                 if has_amounts(frames["kpis"]) or function in COUNT_FINDING_FUNCTIONS]
+    return order_findings([f for function, names in functions for f in function(*(frames[n] for n in names))])
+
+
+def data_notes(frames: dict[str, Any]) -> list[str]:
+    """Lines about the data itself: no amounts (row rule R8), order lines kept above the caps (row rule R4)."""
+    notes = []
+    if not has_amounts(frames["kpis"]):
+        notes.append("The data has no amounts (no amount, quantity or price column): money KPIs and findings "
+                     "are omitted.")
+    outliers = int(frames.get("outlier_lines") or 0)
+    if outliers:
+        notes.append(f"{count(outliers)} order line{'s' if outliers != 1 else ''} above the caps "
+                     f"{'were' if outliers != 1 else 'was'} kept and flagged `outlier_*` "
+                     "(see fct_order_lines.is_outlier).")
+    return notes
 
 
 def headline_kpis(kpis: pd.Series) -> list[tuple[str, str]]:
-    """The KPI cards as (label, formatted value) pairs."""
-    return [
-        ("Customers (with a completed order)", count(kpis["total_customers"])),
-        ("Completed orders", count(kpis["total_orders"])),
+    """The KPI cards as (label, formatted value) pairs; without amounts (row rule R8) no money cards."""
+    money_cards = [
         ("Net revenue", money(kpis["net_revenue"])),
         ("Average order value", money(kpis["average_order_value"])),
         ("Revenue per customer (LTV to date)", money(kpis["lifetime_value"])),
+    ] if has_amounts(kpis) else []
+    return [
+        ("Customers (with a completed order)", count(kpis["total_customers"])),
+        ("Completed orders", count(kpis["total_orders"])),
+        *money_cards,
         ("Repeat purchase rate (target)", f"{pct(kpis['repeat_purchase_rate'])} ({pct(kpis['repeat_rate_target'])})"),
         ("Prime share of customers", pct(kpis["prime_share"]) if pd.notna(kpis["prime_share"]) else "n/a"),
         ("Average annual income", money(kpis["average_annual_income"])
          if pd.notna(kpis["average_annual_income"]) else "n/a"),
-        ("Average spending score (1-100)", f"{kpis['average_spending_score']:.1f}"),
+        # the spending score is the customer's revenue percentile: meaningless without amounts
+        *([("Average spending score (1-100)", f"{kpis['average_spending_score']:.1f}")] if has_amounts(kpis) else []),
         (f"Active customers (last {count(kpis['active_window_days'])} days)", count(kpis["active_customers"])),
         ("At-risk rate", pct(kpis["at_risk_rate"])),
         ("Churn rate", pct(kpis["churn_rate"])),
@@ -811,6 +842,7 @@ def load_frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {
         "kpis": kpis,
         "total_revenue": float(kpis["net_revenue"]),
+        "outlier_lines": load_outlier_lines(con),
         "age_groups": df("select * from marts.agg_customers_by_age_group order by sort_order"),
         "children": df("select * from marts.agg_customers_by_children_status order by sort_order"),
         "children_country_gender": df(
@@ -831,19 +863,28 @@ def load_frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
+def load_outlier_lines(con: duckdb.DuckDBPyConnection) -> int:
+    """Order lines kept above the caps (row rule R4: fct_order_lines.is_outlier); 0 on older warehouses."""
+    try:
+        return int(con.execute("select count(*) from marts.fct_order_lines where is_outlier").fetchone()[0])
+    except duckdb.Error:
+        return 0
+
+
 @dataclass(frozen=True)
 class Report:
-    """The report's content: as-of date, KPI cards and ordered findings."""
+    """The report's content: as-of date, KPI cards, ordered findings and notes about the data."""
 
     as_of_date: str
     kpis: list[tuple[str, str]]
     findings: list[Finding]
+    notes: tuple[str, ...] = ()
 
 
 def build_report(frames: dict[str, Any]) -> Report:
     """The report from the frames (:func:`load_frames`)."""
     as_of = str(pd.Timestamp(frames["kpis"]["as_of_date"]).date())
-    return Report(as_of, headline_kpis(frames["kpis"]), all_findings(frames))
+    return Report(as_of, headline_kpis(frames["kpis"]), all_findings(frames), tuple(data_notes(frames)))
 
 
 def render_markdown(report: Report) -> str:
@@ -862,6 +903,8 @@ def render_markdown(report: Report) -> str:
         "|---|---|",
         *[f"| {label} | {value} |" for label, value in report.kpis],
     ]
+    if report.notes:
+        lines += ["", "## Data notes", "", *[f"- {note}" for note in report.notes]]
     for category in CATEGORIES:
         mine = [f for f in report.findings if f.category == category]
         lines += ["", f"## {CATEGORY_TITLES[category]}", ""]
@@ -885,6 +928,8 @@ def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (no external resources)."""
     esc = html.escape
     kpi_rows = "".join(f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>" for label, value in report.kpis)
+    notes = ("<h2>Data notes</h2><ul>" + "".join(f"<li>{esc(note)}</li>" for note in report.notes) + "</ul>"
+             if report.notes else "")
     sections = []
     for category in CATEGORIES:
         mine = [f for f in report.findings if f.category == category]
@@ -898,7 +943,7 @@ def render_html(report: Report) -> str:
         f"<h1>Customer insights</h1><p>As of <strong>{esc(report.as_of_date)}</strong>. Generated from the marts "
         "at every build; every figure is computed from the data. Findings are grouped SWOT-style by documented "
         "rules and ordered by importance.</p>"
-        f"<h2>Headline KPIs</h2><table>{kpi_rows}</table>{''.join(sections)}</body></html>\n"
+        f"<h2>Headline KPIs</h2><table>{kpi_rows}</table>{notes}{''.join(sections)}</body></html>\n"
     )
 
 

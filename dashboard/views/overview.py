@@ -15,10 +15,14 @@ kpi = shared.load("kpis", filters)
 row1 = st.columns(5)
 row1[0].metric("Customers", shared.count(kpi["customers"]), help="Distinct customers with a completed order")
 row1[1].metric("Orders", shared.count(kpi["orders"]), help="Completed orders")
-row1[2].metric("Revenue", shared.money_compact(kpi["revenue"]),
-               help=f"{shared.money2(kpi['revenue'])}: net of discounts, completed orders only")
-row1[3].metric("Average order value", shared.money2(kpi["average_order_value"]), help="Revenue ÷ orders")
-row1[4].metric("Lifetime value", shared.money2(kpi["lifetime_value"]), help="Revenue ÷ customers")
+if kpi["has_amounts"]:
+    row1[2].metric("Revenue", shared.money_compact(kpi["revenue"]),
+                   help=f"{shared.money2(kpi['revenue'])}: net of discounts, completed orders only")
+    row1[3].metric("Average order value", shared.money2(kpi["average_order_value"]), help="Revenue ÷ orders")
+    row1[4].metric("Lifetime value", shared.money2(kpi["lifetime_value"]), help="Revenue ÷ customers")
+else:  # row rule R8: an export without amount, quantity or price
+    for column, label in zip(row1[2:], ("Revenue", "Average order value", "Lifetime value"), strict=True):
+        column.metric(label, shared.NO_AMOUNTS, help="The export has no amount, quantity or price column")
 row2 = st.columns(5)
 row2[0].metric("Repeat purchase rate", shared.percent(kpi["repeat_purchase_rate"]),
                help="Customers with 2+ completed orders ÷ customers")

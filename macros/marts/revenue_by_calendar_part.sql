@@ -1,7 +1,7 @@
 {#- The seasonality marts, built by one macro: completed orders and net revenue before the as-of date per
     value of a dim_date column `part` (e.g. iso_day_of_week, month_number), with the number of such days
     in the period and the average revenue per day. `labels` names the values 1, 2, ... in order, written
-    to column `label_column`. -#}
+    to column `label_column`. Without amounts in the data (row rule R8) the money columns are null, not 0. -#}
 
 {% macro revenue_by_calendar_part(part, label_column, labels) -%}
 with
@@ -19,14 +19,21 @@ daily_orders as (
 
 ),
 
+amounts as (
+
+    select count(net_revenue) > 0 as has_amounts from daily_orders
+
+),
+
 aggregated as (
 
     select
         days.{{ part }},
         count(*) as days_in_period,
         sum(coalesce(daily_orders.completed_orders, 0)) as completed_orders,
-        sum(coalesce(daily_orders.net_revenue, 0)) as net_revenue
+        sum(coalesce(daily_orders.net_revenue, case when amounts.has_amounts then 0 end)) as net_revenue
     from days
+    cross join amounts
     left join daily_orders
         on days.date_day = daily_orders.order_date
     group by days.{{ part }}

@@ -31,6 +31,14 @@ customer_orders as (
 
 ),
 
+-- whether the orders carry amounts: without any (row rule R8) money stays null, also for customers
+-- without an order; with amounts, a customer without an order has 0 revenue
+amounts as (
+
+    select count(net_revenue) > 0 as has_amounts from customer_orders
+
+),
+
 scores as (
 
     select * from {{ ref('int_customer_scores') }}
@@ -67,15 +75,16 @@ known_customers as (
         customers.*,
         coalesce(customer_orders.orders_placed, 0) as orders_placed,
         coalesce(customer_orders.completed_orders, 0) as completed_orders,
-        coalesce(customer_orders.gross_revenue, 0) as gross_revenue,
-        coalesce(customer_orders.returns, 0) as returns,
-        coalesce(customer_orders.net_revenue, 0) as net_revenue,
+        coalesce(customer_orders.gross_revenue, case when amounts.has_amounts then 0 end) as gross_revenue,
+        coalesce(customer_orders.returns, case when amounts.has_amounts then 0 end) as returns,
+        coalesce(customer_orders.net_revenue, case when amounts.has_amounts then 0 end) as net_revenue,
         coalesce(customer_orders.active_months, 0) as active_months,
         customer_orders.first_order_date,
         customer_orders.last_order_date,
         customer_orders.recency_days,
         customer_orders.tenure_days
     from customers
+    cross join amounts
     left join customer_orders
         on customers.customer_id = customer_orders.customer_id
     where

@@ -100,7 +100,11 @@ final as (
         cast(spine.segment_sort_order as {{ dbt.type_bigint() }}) as segment_sort_order,
         cast(coalesce(aggregated.completed_orders, 0) as {{ dbt.type_bigint() }}) as completed_orders,
         cast(coalesce(aggregated.orders_placed, 0) as {{ dbt.type_bigint() }}) as orders_placed,
-        cast(coalesce(aggregated.net_revenue, 0) as {{ type_double() }}) as net_revenue,
+        -- 0 in a month without orders; null when the data has no amounts (row rule R8)
+        cast(
+            coalesce(aggregated.net_revenue, case when count(aggregated.net_revenue) over () > 0 then 0 end)
+            as {{ type_double() }}
+        ) as net_revenue,
         cast(coalesce(aggregated.active_customers, 0) as {{ dbt.type_bigint() }}) as active_customers,
         cast(coalesce(aggregated.new_customers, 0) as {{ dbt.type_bigint() }}) as new_customers
     from spine

@@ -30,10 +30,15 @@ aggregated as (
         sum(case when customers.customer_status = 'At Risk' then 1 else 0 end) as at_risk_customers,
         sum(case when customers.customer_status = 'Churned' then 1 else 0 end) as churned_customers,
         sum(customers.net_revenue) as net_revenue,
-        sum(case when customers.customer_status = 'At Risk' then customers.net_revenue else 0 end)
-            as at_risk_net_revenue,
-        sum(case when customers.customer_status = 'Churned' then customers.net_revenue else 0 end)
-            as churned_net_revenue
+        -- 0 without such customers, null when the data has no amounts (row rule R8)
+        coalesce(
+            sum(case when customers.customer_status = 'At Risk' then customers.net_revenue end),
+            case when count(customers.net_revenue) > 0 then 0 end
+        ) as at_risk_net_revenue,
+        coalesce(
+            sum(case when customers.customer_status = 'Churned' then customers.net_revenue end),
+            case when count(customers.net_revenue) > 0 then 0 end
+        ) as churned_net_revenue
     from customer_segments
     inner join customers
         on customer_segments.customer_id = customers.customer_id

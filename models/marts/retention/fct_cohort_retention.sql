@@ -2,6 +2,8 @@
 -- first completed order) and every month from the cohort month to the last month before the as-of
 -- date, the customers of the cohort active that month (at least one completed order), the
 -- retention rate, and the cohort's revenue that month and cumulated per cohort customer.
+-- A return (credit note, status returned) counts in the net revenue of the month of its own date
+-- (row rule R6) but does not make the customer active that month: retention counts purchases only.
 with
 
 customer_orders as (
@@ -16,7 +18,13 @@ customer_months as (
 
     select customer_id, month_start, completed_orders, net_revenue
     from {{ ref('int_customer_months') }}
-    where completed_orders > 0
+
+),
+
+-- whether the orders carry amounts: without any (row rule R8) the revenue columns are null, not 0
+amounts as (
+
+    select count(net_revenue) > 0 as has_amounts from customer_months
 
 ),
 
@@ -44,20 +52,33 @@ cohort_sizes as (
 
 ),
 
-cohort_activity as (
+member_months as (
 
     select
         cohort_members.cohort_month,
-        customer_months.month_start as activity_month,
-        count(*) as active_customers,
-        sum(customer_months.completed_orders) as completed_orders,
-        sum(customer_months.net_revenue) as net_revenue
+        -- a credit dated before the customer's first purchase (no purchase month before it) counts in
+        -- month 0, so the cohorts' revenue still adds up to the purchasers' net revenue
+        greatest(customer_months.month_start, cohort_members.cohort_month) as activity_month,
+        customer_months.completed_orders,
+        customer_months.net_revenue
     from customer_months
     inner join cohort_members
         on customer_months.customer_id = cohort_members.customer_id
+
+),
+
+cohort_activity as (
+
+    select
+        cohort_month,
+        activity_month,
+        count(case when completed_orders > 0 then 1 end) as active_customers,
+        sum(completed_orders) as completed_orders,
+        sum(net_revenue) as net_revenue
+    from member_months
     group by
-        cohort_members.cohort_month,
-        customer_months.month_start
+        cohort_month,
+        activity_month
 
 ),
 
@@ -82,8 +103,9 @@ joined as (
         grid.cohort_size,
         coalesce(cohort_activity.active_customers, 0) as active_customers,
         coalesce(cohort_activity.completed_orders, 0) as completed_orders,
-        coalesce(cohort_activity.net_revenue, 0) as net_revenue
+        coalesce(cohort_activity.net_revenue, case when amounts.has_amounts then 0 end) as net_revenue
     from grid
+    cross join amounts
     left join cohort_activity
         on
             grid.cohort_month = cohort_activity.cohort_month
