@@ -10,7 +10,10 @@ worked out by hand from the rows below (not read back from the warehouse first).
 from __future__ import annotations
 
 import re
+import shutil
 
+import duckdb
+import pandas as pd
 import pytest
 from bad_input import accounting, data_test_statuses, model_statuses, outcomes, write_csv
 from dbt_project_runner import run_dbt
@@ -273,3 +276,27 @@ def test_totals_are_the_same_with_attribution(credit_build):
     assert c.loc["K2"].tolist() == [1, 45.0]
     kpi = credit_build.query("select total_orders, net_revenue from marts.kpi_overview")
     assert kpi.iloc[0].tolist() == [2, 105.0]
+
+
+def test_a_new_credit_changes_its_original_in_an_incremental_run(credit_build, tmp_path):
+    """fct_orders is incremental: a credit arriving later must rewrite its (unchanged) original's row."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    # C600: -20 referencing K2's O500 (50): O500 becomes returns 20, net 30
+    write_csv(raw / "orders.csv", CREDIT_HEADER,
+              CREDIT_ROWS + [("C600", "A1", "-1", "2024-06-05 10:00:00", "20.00", "K2", "O500")])
+    frames = {}
+    for name, extra in (("incremental", []), ("full", ["--full-refresh"])):
+        warehouse = tmp_path / name / "warehouse.duckdb"
+        warehouse.parent.mkdir()
+        shutil.copyfile(credit_build.warehouse, warehouse)
+        run = run_dbt(["run", "--select", "+fct_orders", *extra], raw, tmp_path / name, warehouse=warehouse)
+        assert run.ok, run.output[-5000:]
+        if name == "incremental":
+            assert "Full rebuild of" not in run.output
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            frames[name] = con.execute("select * from marts.fct_orders order by order_id").df()
+    pd.testing.assert_frame_equal(frames["incremental"], frames["full"])
+    orders = frames["incremental"].set_index("order_id")
+    assert orders.loc["O500", ["returns", "net_revenue"]].tolist() == [20.0, 30.0]
+    assert orders.loc["C600", ["attributed_to_order_id", "returns", "net_revenue"]].tolist() == ["O500", 0.0, 0.0]
