@@ -237,7 +237,8 @@ def credit_build(tmp_path_factory):
     raw = root / "raw"
     raw.mkdir()
     write_csv(raw / "orders.csv", CREDIT_HEADER, CREDIT_ROWS)
-    select = ["--select", "+kpi_overview", "+dim_customer_360", "--indirect-selection", "cautious"]
+    select = ["--select", "+kpi_overview", "+dim_customer_360", "dq_raw_row_accounting",
+              "--indirect-selection", "cautious"]
     return run_dbt(BUILD + select, raw, root)
 
 
@@ -266,6 +267,8 @@ def test_unmatched_references_are_flagged_and_counted(credit_build):
     assert flags == [["C200", "return,credit_note"], ["C300", "unmatched_original_order,return,credit_note"],
                      ["C400", "unmatched_original_order,return,credit_note"], ["O100", ""], ["O500", ""]]
     assert "unmatched_original_order=2" in credit_build.output
+    rows = accounting(credit_build)["orders"]
+    assert (rows["staged_rows"], rows["credit_note_rows"], rows["unmatched_original_order_rows"]) == (5, 3, 2)
 
 
 def test_totals_are_the_same_with_attribution(credit_build):

@@ -225,6 +225,7 @@ resolved as (
 
 ),
 
+{% if 'original_order_id' in present -%}
 original_orders as (
 
     -- R6: the staged orders a credit's original_order_id can refer to (same customer, another order)
@@ -247,6 +248,17 @@ referenced as (
             and resolved.order_id <> original_orders.order_id
 
 ),
+{% else -%}
+referenced as (
+
+    -- no original_order_id column: nothing to match (R6)
+    select
+        *,
+        false as is_unmatched_original
+    from resolved
+
+),
+{% endif %}
 
 flagged as (
 
