@@ -10,7 +10,10 @@ worked out by hand from the rows below (not read back from the warehouse first).
 from __future__ import annotations
 
 import re
+import shutil
 
+import duckdb
+import pandas as pd
 import pytest
 from bad_input import accounting, data_test_statuses, model_statuses, outcomes, write_csv
 from dbt_project_runner import run_dbt
@@ -211,3 +214,92 @@ def test_failing_gate_explains_and_the_quarantine_is_built(gate_build):
     assert [got[i] for i in range(17, 21)] == ["conflicting_order_versions", "conflicting_order_versions",
                                                "duplicate", "staged"]
     assert outcomes(b, "order_lines") == {0: "staged", 1: "unknown_order"}
+
+
+# --------------------------------------------------------------------------------------------------
+# R6 attribution: a credit carrying the original order (ReturnOf -> original_order_id) moves its
+# refund to that order; an unknown id or another customer's order falls back to a return order of
+# its own, flagged unmatched_original_order. Line grain, one line per order.
+# --------------------------------------------------------------------------------------------------
+CREDIT_HEADER = ["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "ReturnOf"]
+CREDIT_ROWS = [
+    ("O100", "A1", "1", "2024-04-01 10:00:00", "100.00", "K1", None),   # an order of 100
+    ("C200", "A1", "-1", "2024-05-02 10:00:00", "30.00", "K1", "O100"),  # -30 referencing it
+    ("C300", "A1", "-1", "2024-05-03 10:00:00", "10.00", "K1", "X999"),  # -10, unknown id
+    ("O500", "A1", "1", "2024-06-01 10:00:00", "50.00", "K2", None),    # K2's order of 50
+    ("C400", "A1", "-1", "2024-06-02 10:00:00", "5.00", "K2", "O100"),   # -5 referencing K1's order
+]
+
+
+@pytest.fixture(scope="module")
+def credit_build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("row_rules_credit")
+    raw = root / "raw"
+    raw.mkdir()
+    write_csv(raw / "orders.csv", CREDIT_HEADER, CREDIT_ROWS)
+    select = ["--select", "+kpi_overview", "+dim_customer_360", "dq_raw_row_accounting",
+              "--indirect-selection", "cautious"]
+    return run_dbt(BUILD + select, raw, root)
+
+
+def test_credit_is_attributed_to_its_original_order(credit_build):
+    assert credit_build.ok, credit_build.output[-5000:]
+    assert "raw orders: mapped ReturnOf to orders.original_order_id" in credit_build.output
+    orders = credit_build.query(
+        "select order_id, status, attributed_to_order_id, returns, net_revenue from marts.fct_orders order by 1"
+    ).set_index("order_id")
+    # every staged order keeps its row
+    assert sorted(orders.index) == ["C200", "C300", "C400", "O100", "O500"]
+    # O100: 100 - the 30 of C200 = 70; C200 stays, returned, its money moved (0)
+    assert orders.loc["O100", ["returns", "net_revenue"]].tolist() == [30.0, 70.0]
+    assert orders.loc["C200", ["status", "attributed_to_order_id", "returns", "net_revenue"]].tolist() == [
+        "returned", "O100", 0.0, 0.0]
+    # unknown id / another customer's order: today's rule, a return order of its own
+    assert orders.loc["C300", ["status", "returns", "net_revenue"]].tolist() == ["returned", 10.0, -10.0]
+    assert orders.loc["C400", ["status", "returns", "net_revenue"]].tolist() == ["returned", 5.0, -5.0]
+    assert orders.loc[["C300", "C400", "O100", "O500"], "attributed_to_order_id"].isna().all()
+    assert orders.loc["O500", ["returns", "net_revenue"]].tolist() == [0.0, 50.0]
+
+
+def test_unmatched_references_are_flagged_and_counted(credit_build):
+    flags = credit_build.query("select order_id, coalesce(dq_flags, '') from staging.stg_raw__orders "
+                               "order by 1").values.tolist()
+    assert flags == [["C200", "return,credit_note"], ["C300", "unmatched_original_order,return,credit_note"],
+                     ["C400", "unmatched_original_order,return,credit_note"], ["O100", ""], ["O500", ""]]
+    assert "unmatched_original_order=2" in credit_build.output
+    rows = accounting(credit_build)["orders"]
+    assert (rows["staged_rows"], rows["credit_note_rows"], rows["unmatched_original_order_rows"]) == (5, 3, 2)
+
+
+def test_totals_are_the_same_with_attribution(credit_build):
+    c = credit_build.query("select customer_id, completed_orders, net_revenue from marts.dim_customer_360 "
+                           "order by 1").set_index("customer_id")
+    # K1: 100 - 30 - 10 = 60 (one purchase); K2: 50 - 5 = 45
+    assert c.loc["K1"].tolist() == [1, 60.0]
+    assert c.loc["K2"].tolist() == [1, 45.0]
+    kpi = credit_build.query("select total_orders, net_revenue from marts.kpi_overview")
+    assert kpi.iloc[0].tolist() == [2, 105.0]
+
+
+def test_a_new_credit_changes_its_original_in_an_incremental_run(credit_build, tmp_path):
+    """fct_orders is incremental: a credit arriving later must rewrite its (unchanged) original's row."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    # C600: -20 referencing K2's O500 (50): O500 becomes returns 20, net 30
+    write_csv(raw / "orders.csv", CREDIT_HEADER,
+              CREDIT_ROWS + [("C600", "A1", "-1", "2024-06-05 10:00:00", "20.00", "K2", "O500")])
+    frames = {}
+    for name, extra in (("incremental", []), ("full", ["--full-refresh"])):
+        warehouse = tmp_path / name / "warehouse.duckdb"
+        warehouse.parent.mkdir()
+        shutil.copyfile(credit_build.warehouse, warehouse)
+        run = run_dbt(["run", "--select", "+fct_orders", *extra], raw, tmp_path / name, warehouse=warehouse)
+        assert run.ok, run.output[-5000:]
+        if name == "incremental":
+            assert "Full rebuild of" not in run.output
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            frames[name] = con.execute("select * from marts.fct_orders order by order_id").df()
+    pd.testing.assert_frame_equal(frames["incremental"], frames["full"])
+    orders = frames["incremental"].set_index("order_id")
+    assert orders.loc["O500", ["returns", "net_revenue"]].tolist() == [20.0, 30.0]
+    assert orders.loc["C600", ["attributed_to_order_id", "returns", "net_revenue"]].tolist() == ["O500", 0.0, 0.0]

@@ -61,7 +61,7 @@
                 sum(case when reject_reason is not null then 1 else 0 end) as rejected,
                 sum(case when drop_reason = 'duplicate' then 1 else 0 end) as duplicates_dropped,
                 sum(case when drop_reason = 'superseded_version' then 1 else 0 end) as superseded,
-                {%- for flag in ['exact_duplicate', 'outlier_quantity', 'outlier_unit_price', 'outlier_amount', 'zero_quantity', 'zero_price', 'return', 'credit_note'] %}
+                {%- for flag in ['exact_duplicate', 'outlier_quantity', 'outlier_unit_price', 'outlier_amount', 'zero_quantity', 'zero_price', 'return', 'credit_note', 'unmatched_original_order'] %}
                 sum(case when reject_reason is null and dedup_rank = 1 and {{ has_flag('dq_flags', flag) }} then 1 else 0 end) as flag_{{ flag }},
                 {%- endfor %}
                 count(distinct case when reject_reason = 'conflicting_order_fields' then order_id end) as conflicting_field_ids,
@@ -74,7 +74,7 @@
         {%- if multi is not none -%}{%- do parts.append(multi ~ " order ids with several lines (line grain: one order)") -%}{%- endif -%}
         {%- do parts.append(row['conflicting_field_ids'] ~ " order ids rejected conflicting_order_fields, " ~ row['conflicting_version_ids'] ~ " rejected conflicting_order_versions") -%}
         {%- set flags = [] -%}
-        {%- for flag in ['exact_duplicate', 'outlier_quantity', 'outlier_unit_price', 'outlier_amount', 'zero_quantity', 'zero_price', 'return', 'credit_note'] -%}
+        {%- for flag in ['exact_duplicate', 'outlier_quantity', 'outlier_unit_price', 'outlier_amount', 'zero_quantity', 'zero_price', 'return', 'credit_note', 'unmatched_original_order'] -%}
             {%- do flags.append(flag ~ "=" ~ row['flag_' ~ flag]) -%}
         {%- endfor -%}
         {%- do parts.append("kept rows flagged: " ~ flags | join(', ')) -%}

@@ -13,6 +13,11 @@
 -- completed order counts its positive lines as gross and its negative lines as returns, and a
 -- return order (credit note, or every line negative) counts its refund as returns (net < 0);
 -- other statuses count 0; without amounts (R8) the money measures are null.
+-- Attribution (R6): a return order whose original_order_id is another staged order of the same
+-- customer moves its refund to that order (the original's returns, so its net revenue drops); the
+-- credit keeps its row (status returned, attributed_to_order_id set, returns and net 0), so every
+-- refund is counted once. An unmatched reference keeps today's rule (flag unmatched_original_order
+-- on the staged order, base_raw__orders).
 -- Incremental: a run computes every order's row, writes the orders whose row differs from the
 -- loaded one (a changed order also renumbers its customer's other orders: those rows differ too)
 -- and deletes the orders gone from the raw files; see the incremental_order_facts docs block.
@@ -64,6 +69,7 @@ statused as (
         orders.customer_id,
         orders.channel,
         orders.order_ts,
+        orders.original_order_id,
         cast(orders.order_ts as date) as order_date,
         -- row rule R6: a completed order whose every line is a return line is a return order
         case
@@ -123,8 +129,58 @@ measured as (
             when is_amount_unknown then null
             when is_completed or is_return_order then return_value
             else 0
-        end as returns
+        end as own_returns
     from joined
+
+),
+
+attribution as (
+
+    -- R6: a return order referring to another staged order of the same customer (the same match
+    -- as base_raw__orders, whose flag unmatched_original_order marks the references that fail)
+    select
+        credits.order_id,
+        originals.order_id as attributed_to_order_id,
+        credits.own_returns
+    from measured as credits
+    inner join measured as originals
+        on
+            credits.original_order_id = originals.order_id
+            and credits.customer_id = originals.customer_id
+            and credits.order_id <> originals.order_id
+    where credits.is_return_order
+
+),
+
+attributed_returns as (
+
+    select
+        attributed_to_order_id as order_id,
+        sum(own_returns) as attributed_returns
+    from attribution
+    group by attributed_to_order_id
+
+),
+
+attributed as (
+
+    -- a credit's refund moves to its original: the credit's returns 0, the original's returns + it
+    select
+        measured.*,
+        attribution.attributed_to_order_id,
+        case
+            when measured.is_amount_unknown then null
+            else round(
+                    case when attribution.attributed_to_order_id is null then measured.own_returns else 0 end
+                    + coalesce(attributed_returns.attributed_returns, 0),
+                    2
+                )
+        end as returns
+    from measured
+    left join attribution
+        on measured.order_id = attribution.order_id
+    left join attributed_returns
+        on measured.order_id = attributed_returns.order_id
 
 ),
 
@@ -143,7 +199,7 @@ sequenced as (
             order by order_ts, order_id
             rows between unbounded preceding and current row
         ) as completed_orders_so_far
-    from measured
+    from attributed
 
 ),
 
@@ -169,6 +225,7 @@ final as (
         cast(returns as {{ type_double() }}) as returns,
         cast(round(gross_revenue - discounts - returns, 2) as {{ type_double() }}) as net_revenue,
         is_return_order,
+        cast(attributed_to_order_id as {{ dbt.type_string() }}) as attributed_to_order_id,
         is_outlier,
         cast(customer_order_sequence as {{ dbt.type_bigint() }}) as customer_order_sequence,
         cast(case when is_completed then completed_orders_so_far end as {{ dbt.type_bigint() }})

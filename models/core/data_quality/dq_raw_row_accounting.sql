@@ -8,6 +8,7 @@
     'zero_price_rows': ['zero_price'],
     'return_rows': ['return'],
     'credit_note_rows': ['credit_note'],
+    'unmatched_original_order_rows': ['unmatched_original_order'],
 } %}
 
 with

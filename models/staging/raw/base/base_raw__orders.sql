@@ -225,6 +225,41 @@ resolved as (
 
 ),
 
+{% if 'original_order_id' in present -%}
+original_orders as (
+
+    -- R6: the staged orders a credit's original_order_id can refer to (same customer, another order)
+    select distinct order_id, customer_id
+    from resolved
+    where reject_reason is null and drop_reason is null
+
+),
+
+referenced as (
+
+    select
+        resolved.*,
+        resolved.original_order_id is not null and original_orders.order_id is null as is_unmatched_original
+    from resolved
+    left join original_orders
+        on
+            resolved.original_order_id = original_orders.order_id
+            and resolved.customer_id = original_orders.customer_id
+            and resolved.order_id <> original_orders.order_id
+
+),
+{% else -%}
+referenced as (
+
+    -- no original_order_id column: nothing to match (R6)
+    select
+        *,
+        false as is_unmatched_original
+    from resolved
+
+),
+{% endif %}
+
 flagged as (
 
     select
@@ -234,7 +269,8 @@ flagged as (
             case when channel_raw is not null and channel = 'unknown' then 'unmapped_channel' end,
             case when status_raw is not null and status_mapped is null then 'unmapped_status' end,
             case when country_raw is not null and country_code is null then 'unmapped_country' end,
-            case when gender_raw is not null and gender is null then 'unmapped_gender' end
+            case when gender_raw is not null and gender is null then 'unmapped_gender' end,
+            case when is_unmatched_original then 'unmatched_original_order' end
             {%- if line_grain %},
             case when copy_number > 1 then 'exact_duplicate' end,
             case when abs(quantity) > {{ number_var('max_quantity') }} then 'outlier_quantity' end,
@@ -246,7 +282,7 @@ flagged as (
             case when is_credit_note then 'credit_note' end
             {%- endif %}
         ) as dq_flags_all
-    from resolved
+    from referenced
 
 )
 
