@@ -64,7 +64,7 @@ dashboard: $(STAMP)  ## start the Streamlit dashboard on the published marts (af
 		--browser.gatherUsageStats false
 
 test: $(STAMP)  ## set up and run every test (pytest incl. end-to-end dbt builds, SQL and Python lint)
-	$(BIN)/python -m pytest python_tests -n 2 --dist loadfile
+	$(BIN)/python -m pytest python_tests -n 2 --dist loadfile --durations=15
 	$(MAKE) --no-print-directory lint
 
 # SQL lint compiles the models with dbt against the small committed sample in tests/fixtures.

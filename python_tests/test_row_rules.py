@@ -169,7 +169,7 @@ def test_event_log_builds_with_null_money(event_build):
 # A failing gate explains itself; the quarantine is built anyway. Order grain, no updated_at.
 # --------------------------------------------------------------------------------------------------
 GATE_ORDERS = (
-    [(f"G{i}", "Z1", "19970315") for i in range(1, 16)]  # YYYYMMDD integers: not a known format
+    [(f"G{i}", "Z1", "18950315") for i in range(1, 16)]  # YYYYMMDD dates before min_order_date (1900-01-01)
     + [("G16", "Z1", "2024-01-01"), ("G17", "Z1", "2024-01-02"),
        ("G18", "Z1", "2024-01-03"), ("G18", "Z1", "2024-01-04"),  # two versions, no updated_at: conflict
        ("G19", "Z1", "2024-01-05"), ("G19", "Z1", "2024-01-05")]  # an exact copy: one order
@@ -193,10 +193,10 @@ def test_failing_gate_explains_and_the_quarantine_is_built(gate_build):
     b = gate_build
     assert not b.ok
     out = b.output
-    # 15 invalid dates + 2 conflicting versions of 25 rows = 68 %
+    # 15 too-old dates + 2 conflicting versions of 25 rows = 68 %
     assert "ERROR: raw orders: 17 of 25 rows rejected (68.0 %), above var rejected_share_error = 0.05" in out
-    assert re.search(r"invalid_order_date: 15 rows; to change: .*raw_timestamp_formats", out)
-    assert "e.g. row=0, order_id=G1, customer_id=Z1, order_ts=19970315" in out
+    assert re.search(r"order_date_too_old: 15 rows; to change: .*min_order_date", out)
+    assert "e.g. row=0, order_id=G1, customer_id=Z1, order_ts=18950315" in out
     assert "conflicting_order_versions: 2 rows; to change: " in out
     tests = data_test_statuses(b)
     assert tests["row_gate_error_orders"] == "fail"
@@ -209,7 +209,7 @@ def test_failing_gate_explains_and_the_quarantine_is_built(gate_build):
     assert models["fct_orders"] == "skipped"
     reasons = b.query("select reject_reason, count(*) as n from staging.stg_raw__rejected_rows "
                       "where source_table = 'orders' group by 1 order by 1").values.tolist()
-    assert reasons == [["conflicting_order_versions", 2], ["invalid_order_date", 15]]
+    assert reasons == [["conflicting_order_versions", 2], ["order_date_too_old", 15]]
     got = outcomes(b, "orders")
     assert [got[i] for i in range(17, 21)] == ["conflicting_order_versions", "conflicting_order_versions",
                                                "duplicate", "staged"]
