@@ -211,7 +211,8 @@ class SparkRefs:
 
     def __init__(self, build: Build, spark, node: dict):
         manifest = json.loads((build.target_dir / "manifest.json").read_text())
-        models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+        # models and seeds (segment_definitions, segment_catalog): what a Python model may ref
+        models = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
         self.relations = {n["name"]: f"{n['schema']}.{n['alias']}" for n in models}
         self.build, self.spark, self.node = build, spark, node
         self.config = self.Config(node["config"])
