@@ -26,7 +26,7 @@ SELECT = ["--select", "+fct_orders", "+fct_order_lines"]
 TAMPERED = "tampered"
 # 32MB spilled until base_raw__orders grew (the whole-row hash of row rule R1, the key and number cleaning of
 # the raw-input fixes): now 40, 48 and 56MB run out of memory in base_raw__orders and 64MB fits without spilling
-# (measured 2026-12-01); see test_a_build_that_spills_to_disk_succeeds.
+# or spills by chance (measured 2026-12-01); see test_a_build_that_spills_to_disk_succeeds.
 SPILL_MEMORY_LIMIT = "64MB"
 
 
@@ -195,8 +195,9 @@ def test_malformed_rebuild_share_var_stops_the_build(incremental_case, tmp_path)
     assert "var order_facts_rebuild_share must be a share in (0, 1] (e.g. 0.5), got: 'half'" in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="base_raw__orders no longer spills: at 40-56MB it runs out of memory, at 64MB "
-                   "it fits in memory (an operator of the whole-row hash / key cleaning that does not spill)")
+@pytest.mark.xfail(strict=False, reason="base_raw__orders spills only by chance now: at 40-56MB it runs out of memory, "
+                   "at 64MB it sometimes spills and sometimes fits in memory (seen both on 2026-12-01); the build "
+                   "itself must still succeed at 64MB (the incremental_case fixture asserts it)")
 def test_a_build_that_spills_to_disk_succeeds(incremental_case):
     """The full rebuild above ran with memory_limit SPILL_MEMORY_LIMIT: DuckDB spilled and every model still built.
     (dbt-duckdb re-applies profile settings on each cursor and DuckDB refuses to set temp_directory
