@@ -22,7 +22,7 @@ DASHBOARD_PORT ?= 8501
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data build inspect publish dashboard test lint docs clean bench spark-setup spark-build test-spark test-spark-package
+.PHONY: help setup data build inspect publish dashboard test lint docs clean bench spark-setup spark-build test-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -108,13 +108,12 @@ spark-setup: $(SPARK_STAMP)  ## create .venv-spark: the pinned requirements plus
 spark-build: data $(SPARK_STAMP)  ## dbt build on Spark (in-process) into $CIQ_SPARK_DIR
 	CIQ_TARGET=spark $(SPARK_BIN)/dbt build --target-path target/spark
 
-test-spark: $(SPARK_STAMP)  ## build the same small data on DuckDB and Spark, compare every table and key figure
-	$(SPARK_BIN)/python -m pytest python_tests/test_spark_frames.py python_tests/test_spark_build.py
-
-# The package proof on Spark (issue 18): a host dbt project reading raw tables from the Spark metastore. Not in CI
-# yet (it adds a DuckDB build and three Spark builds, and CI must stay well under 30 minutes).
-test-spark-package: $(SPARK_STAMP)  ## dbt package mode on Spark: host project, metastore tables, equal to standalone
-	$(SPARK_BIN)/python -m pytest python_tests/test_dbt_package_spark.py
+# One Spark build serves every Spark test: the project as a dbt package of a throwaway host project, raw
+# tables read from the Spark metastore (products from its file), compared table by table with the standalone
+# DuckDB build of the same data (python_tests/conftest.py spark_builds; DECISIONLOG "One Spark build").
+test-spark: $(SPARK_STAMP)  ## build the same small data on DuckDB and on Spark (as a package), compare every table
+	$(SPARK_BIN)/python -m pytest python_tests/test_spark_frames.py python_tests/test_spark_build.py \
+		python_tests/test_dbt_package_spark.py
 
 # --- BI clients (issue 16) ---------------------------------------------------------------------------
 # DuckDB 1.4 in its own venv: python_tests/test_publish_clients.py opens the publication with it (the test

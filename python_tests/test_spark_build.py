@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import re
-import time
 from pathlib import Path
 
 import duckdb
@@ -19,56 +16,25 @@ import pandas as pd
 import pytest
 from dbt_project_runner import PROJECT_DIR, Build, run_dbt
 from planted_truth import expected_figures
-from spark_support import BUILD_TIMES, SKIP_REASON, spark_build_env, spark_table_path
+from spark_support import (
+    SKIP_REASON,
+    SUMMARY,
+    canonical,
+    dbt_lines,
+    spark_build_env,
+    spark_schema,
+    spark_table_path,
+)
 
 from customer_intelligence.ml.frames import to_arrow, to_pandas
 
 pytest.importorskip("pyspark", reason=SKIP_REASON)
 
-SPARK_TEST_ORDERS = int(os.environ.get("CIQ_SPARK_TEST_ORDERS", "5000"))
-SPARK_TEST_SEED = 7
-SUMMARY = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
-
 
 @pytest.fixture(scope="module")
-def spark_data(tmp_path_factory) -> dict[str, Path]:
-    from customer_intelligence.tools.generate import generate
-
-    root = tmp_path_factory.mktemp("spark_data")
-    raw, truth = root / "raw", root / "truth"
-    generate(orders=SPARK_TEST_ORDERS, seed=SPARK_TEST_SEED, out_dir=raw, truth_dir=truth, progress=False)
-    return {"raw": raw, "truth": truth, "root": root}
-
-
-def dbt_lines(output: str, limit: int = 6000) -> str:
-    """dbt's own lines of a build's output, without the JSON error logs and JVM stack traces PySpark adds."""
-    kept = [line for line in output.splitlines() if not line.startswith('{"ts"') and "\tat " not in line]
-    return "\n".join(kept)[-limit:]
-
-
-def timed_build(raw: Path, workdir: Path, extra_env: dict[str, str] | None = None) -> tuple[Build, float]:
-    start = time.perf_counter()
-    build = run_dbt(["build"], raw, workdir, extra_env=extra_env)
-    return build, time.perf_counter() - start
-
-
-@pytest.fixture(scope="module")
-def builds(spark_data, request) -> dict:
-    """The DuckDB build and the Spark build of the same data, with their wall times."""
-    root = spark_data["root"]
-    duck, duck_seconds = timed_build(spark_data["raw"], root / "duckdb")
-    assert duck.ok, dbt_lines(duck.output)
-    spark_dir = root / "spark"
-    spark, spark_seconds = timed_build(spark_data["raw"], root / "spark_build", spark_build_env(spark_dir))
-    assert spark.ok, dbt_lines(spark.output)
-    times = {
-        "orders": SPARK_TEST_ORDERS,
-        "duckdb_seconds": round(duck_seconds, 1),
-        "spark_seconds": round(spark_seconds, 1),
-    }
-    (root / "build_times.json").write_text(json.dumps(times))
-    request.config.stash[BUILD_TIMES] = times  # printed in the terminal summary (conftest.py)
-    return {"duckdb": duck, "spark": spark, "spark_dir": spark_dir, "times": times}
+def builds(spark_builds) -> dict:
+    """The standalone DuckDB build and the Spark build (as a package) of the same data (conftest.py)."""
+    return spark_builds
 
 
 def duckdb_tables(build: Build) -> list[tuple[str, str]]:
@@ -103,21 +69,12 @@ def read_both(builds, spark):
         if (schema, table) not in cache:
             with duckdb.connect(str(builds["duckdb"].warehouse), read_only=True) as con:
                 from_duckdb = to_pandas(con.sql(f"select * from {schema}.{table}"))
-            path = spark_table_path(builds["spark_dir"], schema, table)
+            path = spark_table_path(builds["spark_dir"], spark_schema(schema), table)
             assert path.is_dir(), f"the Spark build wrote no table {schema}.{table} (looked in {path})"
             cache[(schema, table)] = (from_duckdb, to_pandas(spark.read.parquet(str(path))))
         return cache[(schema, table)]
 
     return read
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a fixed order (row order is not part of a table); doubles to 1e-9 (summation order differs)."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column].round(9)
-    return frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
 
 
 def comparable(value):
@@ -152,11 +109,26 @@ def key_figures(read, tables: set[tuple[str, str]]) -> dict:
 
 
 def test_spark_build_is_clean(builds):
-    summary = SUMMARY.search(builds["spark"].output)
-    assert summary, dbt_lines(builds["spark"].output)
+    summary = SUMMARY.search(builds["spark_output"])
+    assert summary, dbt_lines(builds["spark_output"])
     passed, warned, errored, skipped = map(int, summary.groups())
-    assert (warned, errored, skipped) == (0, 0, 0), dbt_lines(builds["spark"].output)
+    assert (warned, errored, skipped) == (0, 0, 0), dbt_lines(builds["spark_output"])
     assert passed > 50
+
+
+def test_the_standalone_spark_target_selects_the_models_the_package_build_built(builds, tmp_path):
+    """The Spark build above runs as a package (one Spark build for CI time); the standalone Spark target
+    (`make spark-build`, CIQ_TARGET=spark) must enable exactly the same models: `dbt ls` resolves the
+    project's configs for that target without starting Spark."""
+    listed = run_dbt(["ls", "--resource-type", "model", "--output", "name", "--quiet"], builds["duckdb"].raw_dir,
+                     tmp_path / "ls", extra_env=spark_build_env(tmp_path / "spark"))
+    assert listed.ok, dbt_lines(listed.output)
+    standalone = set(listed.result.stdout.split())
+    results = json.loads((builds["spark_project"] / "target" / "run_results.json").read_text())
+    built = {r["unique_id"].split(".")[-1] for r in results["results"]
+             if r["unique_id"].startswith("model.customer_intelligence.") and r["status"] == "success"}
+    assert standalone == built
+    assert {"fct_orders", "dim_customer_360", "kpi_overview"} <= built
 
 
 def test_every_table_is_identical_on_both_engines(builds, read_both):
