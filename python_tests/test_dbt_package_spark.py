@@ -35,11 +35,13 @@ def test_spark_package_build_is_clean_and_read_the_metastore_tables(spark_builds
 
 
 def test_package_models_live_in_their_own_databases_beside_the_host_models(spark_builds):
-    """The package writes to analytics_ciq_<schema>; the host's own fct_orders stays in analytics."""
-    tables = spark_builds["spark_dir"] / "tables"
-    assert (tables / f"{MARTS}.db" / "fct_orders").is_dir()
-    assert (tables / "analytics.db" / "fct_orders").is_dir()
-    assert (tables / "analytics.db" / "host_kpis").is_dir()
+    """The package writes its tables to analytics_ciq_<schema>; the host's own models (a view named
+    fct_orders, and host_kpis reading a package mart by a two-argument ref) stay in analytics."""
+    out = spark_builds["spark_output"]
+    assert (spark_builds["spark_dir"] / "tables" / f"{MARTS}.db" / "fct_orders").is_dir()
+    assert "created sql view model analytics.fct_orders" in out
+    assert "created sql view model analytics.host_kpis" in out
+    assert f"model {MARTS}.fct_orders" in out
 
 
 @pytest.mark.parametrize("table", ["kpi_overview", "dim_customer_360", "dq_raw_row_accounting"])
