@@ -9,7 +9,6 @@ Runs in .venv-spark (``make test-spark``); skipped where pyspark is not installe
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pandas as pd
 import pytest
 from dbt_package_host import run_host_dbt, write_host_project
 from dbt_project_runner import run_dbt
-from spark_support import SKIP_REASON, spark_table_path
+from spark_support import SKIP_REASON, SUMMARY, canonical, dbt_lines, spark_table_path
 
 from customer_intelligence.ml.frames import to_pandas
 
@@ -30,7 +29,6 @@ HOST_SCHEMA = "analytics"
 MARTS = f"{HOST_SCHEMA}_ciq_marts"
 RELATION_NAMES = {"customers": "customers", "orders": "shop_orders", "order_lines": "order_lines"}
 PACKAGE_VARS = {"raw_schema": "shop", "raw_relations": {"orders": {"identifier": "shop_orders"}, "products": "file"}}
-SUMMARY = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
 
 # A host macro that loads the raw files into the metastore, as an ingestion tool would have.
 LOAD_MACRO = """
@@ -70,12 +68,6 @@ def spark_profile(spark_dir: Path) -> dict:
     }
 
 
-def dbt_lines(output: str, limit: int = 6000) -> str:
-    """dbt's own lines, without the JSON logs and JVM stack traces PySpark adds."""
-    kept = [line for line in output.splitlines() if not line.startswith('{"ts"') and "\tat " not in line]
-    return "\n".join(kept)[-limit:]
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict[str, Path]:
     from customer_intelligence.tools.generate import generate
@@ -110,15 +102,6 @@ def spark_host(data) -> dict:
     build = run_host_dbt(project, ["build"], data["files"], env)
     assert build.returncode == 0, dbt_lines(build.stdout + build.stderr)
     return {"spark_dir": spark_dir, "build": build}
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a fixed order; doubles to 1e-9 (summation order differs between engines)."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column].round(9)
-    return frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
 
 
 def test_spark_package_build_is_clean_and_read_the_metastore_tables(spark_host):

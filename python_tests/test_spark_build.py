@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import time
 from pathlib import Path
 
@@ -19,7 +18,15 @@ import pandas as pd
 import pytest
 from dbt_project_runner import PROJECT_DIR, Build, run_dbt
 from planted_truth import expected_figures
-from spark_support import BUILD_TIMES, SKIP_REASON, spark_build_env, spark_table_path
+from spark_support import (
+    BUILD_TIMES,
+    SKIP_REASON,
+    SUMMARY,
+    canonical,
+    dbt_lines,
+    spark_build_env,
+    spark_table_path,
+)
 
 from customer_intelligence.ml.frames import to_arrow, to_pandas
 
@@ -27,7 +34,6 @@ pytest.importorskip("pyspark", reason=SKIP_REASON)
 
 SPARK_TEST_ORDERS = int(os.environ.get("CIQ_SPARK_TEST_ORDERS", "5000"))
 SPARK_TEST_SEED = 7
-SUMMARY = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +44,6 @@ def spark_data(tmp_path_factory) -> dict[str, Path]:
     raw, truth = root / "raw", root / "truth"
     generate(orders=SPARK_TEST_ORDERS, seed=SPARK_TEST_SEED, out_dir=raw, truth_dir=truth, progress=False)
     return {"raw": raw, "truth": truth, "root": root}
-
-
-def dbt_lines(output: str, limit: int = 6000) -> str:
-    """dbt's own lines of a build's output, without the JSON error logs and JVM stack traces PySpark adds."""
-    kept = [line for line in output.splitlines() if not line.startswith('{"ts"') and "\tat " not in line]
-    return "\n".join(kept)[-limit:]
 
 
 def timed_build(raw: Path, workdir: Path, extra_env: dict[str, str] | None = None) -> tuple[Build, float]:
@@ -109,15 +109,6 @@ def read_both(builds, spark):
         return cache[(schema, table)]
 
     return read
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a fixed order (row order is not part of a table); doubles to 1e-9 (summation order differs)."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column].round(9)
-    return frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
 
 
 def comparable(value):
