@@ -6,19 +6,16 @@ with
 age_groups as (
 
     select * from {{ ref('agg_customers_by_age_group') }}
+    where customers > 0
 
 ),
 
 ranked as (
 
     select
+        {{ customer_group_share_columns() }},
         age_group,
         sort_order,
-        customers,
-        customer_share,
-        net_revenue,
-        revenue_share,
-        revenue_per_customer,
         age_group != 'unknown' as is_ranked,
         rank() over (
             partition by age_group != 'unknown'
@@ -29,7 +26,6 @@ ranked as (
             order by net_revenue asc, sort_order desc
         ) as reverse_revenue_rank
     from age_groups
-    where customers > 0
 
 ),
 
@@ -38,11 +34,7 @@ final as (
     select
         age_group,
         sort_order,
-        customers,
-        customer_share,
-        net_revenue,
-        revenue_share,
-        revenue_per_customer,
+        {{ customer_group_share_columns() }},
         case when is_ranked then revenue_rank end as revenue_rank,
         is_ranked and revenue_rank = 1 as is_most_revenue,
         is_ranked and reverse_revenue_rank = 1 as is_least_revenue

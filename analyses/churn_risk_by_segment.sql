@@ -5,7 +5,8 @@ with
 
 actions as (
 
-    select * from {{ ref('ml_customer_actions') }}
+    select segment, churn_risk_tier, churn_probability, net_revenue
+    from {{ ref('ml_customer_actions') }}
 
 ),
 
@@ -14,9 +15,9 @@ by_segment as (
     select
         segment,
         count(*) as customers,
-        sum(case when churn_risk_tier = 'low' then 1 else 0 end) as low_risk_customers,
-        sum(case when churn_risk_tier = 'medium' then 1 else 0 end) as medium_risk_customers,
-        sum(case when churn_risk_tier = 'high' then 1 else 0 end) as high_risk_customers,
+        cast(sum(case when churn_risk_tier = 'low' then 1 else 0 end) as {{ dbt.type_bigint() }}) as low_risk_customers,
+        cast(sum(case when churn_risk_tier = 'medium' then 1 else 0 end) as {{ dbt.type_bigint() }}) as medium_risk_customers,
+        cast(sum(case when churn_risk_tier = 'high' then 1 else 0 end) as {{ dbt.type_bigint() }}) as high_risk_customers,
         avg(churn_probability) as average_churn_probability,
         sum(net_revenue) as net_revenue
     from actions
@@ -29,9 +30,9 @@ final as (
     select
         segment,
         customers,
-        cast(low_risk_customers as {{ dbt.type_bigint() }}) as low_risk_customers,
-        cast(medium_risk_customers as {{ dbt.type_bigint() }}) as medium_risk_customers,
-        cast(high_risk_customers as {{ dbt.type_bigint() }}) as high_risk_customers,
+        low_risk_customers,
+        medium_risk_customers,
+        high_risk_customers,
         cast(high_risk_customers as {{ type_double() }}) / customers as high_risk_share,
         average_churn_probability,
         net_revenue / nullif(sum(net_revenue) over (), 0) as revenue_share

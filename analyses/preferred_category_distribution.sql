@@ -12,11 +12,7 @@ final as (
 
     select
         preferred_category,
-        customers,
-        customer_share,
-        net_revenue,
-        revenue_share,
-        revenue_per_customer,
+        {{ customer_group_share_columns() }},
         average_order_value,
         rank() over (order by customers desc, preferred_category asc) as customer_rank
     from categories

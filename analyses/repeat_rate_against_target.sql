@@ -3,7 +3,8 @@ with
 
 kpis as (
 
-    select * from {{ ref('kpi_overview') }}
+    select as_of_date, total_customers, repeat_customers, repeat_purchase_rate, repeat_rate_target
+    from {{ ref('kpi_overview') }}
 
 ),
 

@@ -5,7 +5,8 @@ with
 
 actions as (
 
-    select * from {{ ref('ml_customer_actions') }}
+    select segment, recommended_action, churn_risk_tier, net_revenue, predicted_clv_12m, revenue_at_risk
+    from {{ ref('ml_customer_actions') }}
 
 ),
 

@@ -4,7 +4,9 @@ with
 
 membership_country as (
 
-    select * from {{ ref('agg_customers_by_membership_country') }}
+    select
+        country_code, country_name, customers, completed_orders, net_revenue, repeat_customers
+    from {{ ref('agg_customers_by_membership_country') }}
 
 ),
 

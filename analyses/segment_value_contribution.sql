@@ -10,30 +10,6 @@ ml_segments as (
 
 ),
 
-rfm_segments as (
-
-    select * from {{ ref('agg_customers_by_rfm_segment') }}
-
-),
-
-loyalty_tiers as (
-
-    select * from {{ ref('agg_customers_by_loyalty_tier') }}
-
-),
-
-spending_quadrants as (
-
-    select * from {{ ref('agg_customers_by_spending_quadrant') }}
-
-),
-
-memberships as (
-
-    select * from {{ ref('agg_customers_by_membership') }}
-
-),
-
 ml_by_segment as (
 
     select
@@ -49,34 +25,15 @@ ml_by_segment as (
 unioned as (
 
     select segment_type, segment, customers, net_revenue from ml_by_segment
+    {%- for segment_type in ['rfm_segment', 'loyalty_tier', 'spending_quadrant', 'membership'] %}
     union all
     select
-        'rfm_segment' as segment_type,
-        rfm_segment as segment,
+        '{{ segment_type }}' as segment_type,
+        {{ segment_type }} as segment,
         customers,
         net_revenue
-    from rfm_segments
-    union all
-    select
-        'loyalty_tier' as segment_type,
-        loyalty_tier as segment,
-        customers,
-        net_revenue
-    from loyalty_tiers
-    union all
-    select
-        'spending_quadrant' as segment_type,
-        spending_quadrant as segment,
-        customers,
-        net_revenue
-    from spending_quadrants
-    union all
-    select
-        'membership' as segment_type,
-        membership as segment,
-        customers,
-        net_revenue
-    from memberships
+    from {{ ref('agg_customers_by_' ~ segment_type) }}
+    {%- endfor %}
 
 ),
 

@@ -6,21 +6,29 @@ import textwrap
 
 import pandas as pd
 import pytest
-from dbt_project_runner import run_dbt
+from dbt_project_runner import Build, run_dbt
 
 
 def write(path, text: str) -> None:
     path.write_text(textwrap.dedent(text).lstrip())
 
 
+def build_orders_csv(root, orders_csv: str, column_map: str) -> Build:
+    """A green `dbt build` of one orders.csv (``orders_csv``, dedented) read with ``column_map`` (the orders'
+    raw_column_map as YAML), in ``root``."""
+    raw = root / "raw"
+    raw.mkdir()
+    write(raw / "orders.csv", orders_csv)
+    build = run_dbt(["build", "--vars", f"{{raw_column_map: {{orders: {column_map}}}}}"], raw, root)
+    assert build.ok, build.output[-4000:]
+    return build
+
+
 @pytest.fixture(scope="module")
 def orders_only_build(tmp_path_factory):
     """A single orders CSV: no order id, a date column named differently, an amount per row."""
-    root = tmp_path_factory.mktemp("orders_only")
-    raw = root / "raw"
-    raw.mkdir()
-    write(
-        raw / "orders.csv",
+    return build_orders_csv(
+        tmp_path_factory.mktemp("orders_only"),
         """
         CustomerID,OrderDate,amount
         A,2024-01-10,100.00
@@ -29,14 +37,8 @@ def orders_only_build(tmp_path_factory):
         C,2024-03-01,10.25
         A,2024-03-05,9.50
         """,
+        "{customer_id: CustomerID, order_ts: OrderDate}",
     )
-    build = run_dbt(
-        ["build", "--vars", "{raw_column_map: {orders: {customer_id: CustomerID, order_ts: OrderDate}}}"],
-        raw,
-        root,
-    )
-    assert build.ok, build.output[-4000:]
-    return build
 
 
 def test_orders_only_each_row_is_one_order(orders_only_build):
@@ -60,11 +62,8 @@ def test_orders_only_missing_attributes_show_unknown(orders_only_build):
 @pytest.fixture(scope="module")
 def line_level_build(tmp_path_factory):
     """A line-level export (Online-Retail style): invoices with several lines, cancellations as negative quantities."""
-    root = tmp_path_factory.mktemp("line_level")
-    raw = root / "raw"
-    raw.mkdir()
-    write(
-        raw / "orders.csv",
+    return build_orders_csv(
+        tmp_path_factory.mktemp("line_level"),
         """
         InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
         536365,85123A,6,12/1/2010 8:26,2.55,17850,United Kingdom
@@ -74,18 +73,8 @@ def line_level_build(tmp_path_factory):
         536380,22961,2,12/2/2010 9:41,1.45,14527,United Kingdom
         536381,22961,0,12/2/2010 9:45,1.45,14527,United Kingdom
         """,
+        "{order_id: InvoiceNo, product_id: StockCode, order_ts: InvoiceDate}",
     )
-    build = run_dbt(
-        [
-            "build",
-            "--vars",
-            "{raw_column_map: {orders: {order_id: InvoiceNo, product_id: StockCode, order_ts: InvoiceDate}}}",
-        ],
-        raw,
-        root,
-    )
-    assert build.ok, build.output[-4000:]
-    return build
 
 
 def test_line_level_lines_roll_up_to_orders(line_level_build):

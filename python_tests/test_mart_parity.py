@@ -39,3 +39,21 @@ def test_added_columns_are_a_note_and_exports_compare_by_table(tmp_path):
     assert mart_parity.main(["compare", str(before), str(after)]) == 0
     pd.DataFrame({"k": ["a", "b"], "n": [1, 5]}).to_parquet(after / "t.parquet")
     assert mart_parity.main(["compare", str(before), str(after)]) == 1
+
+
+def test_every_schema_and_the_analyses_are_exported(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create schema staging")
+        con.execute("create table marts.t as select 1 as n")
+        con.execute("create table staging.s as select 'x' as k, 2 as n")
+        con.execute("create view marts.v as select * from marts.t")
+    analyses = tmp_path / "analyses"
+    analyses.mkdir()
+    (analyses / "a.sql").write_text("select n + 1 as m from marts.t")
+    out = tmp_path / "out"
+    assert mart_parity.export_all_schemas(warehouse, out) == ["marts.t", "marts.v", "staging.s"]
+    assert mart_parity.export_queries(warehouse, analyses, out) == ["a"]
+    assert pd.read_parquet(out / "analysis.a.parquet")["m"].tolist() == [2]
+    assert mart_parity.cell_count(out) == 1 + 1 + 2 + 1

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from customer_intelligence.reporting.tables import read_table_or_empty
+
 #: Below this precision the past alerts are a weakness (more false alarms than right calls), else a strength.
 MIN_ALERT_PRECISION = 0.5
 ALERT_PRECISION_RULE = (f"the precision of past churn alerts (no order within the churn horizon): a strength at or "
@@ -18,14 +20,8 @@ ALERT_PRECISION_RULE = (f"the precision of past churn alerts (no order within th
 
 def load_alert_precision(con: Any) -> pd.DataFrame:
     """agg_alert_precision, or an empty frame when the warehouse has none."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'agg_alert_precision'"
-    ).fetchone()[0]
-    if not exists:
-        return pd.DataFrame(columns=["segment", "high_value_basis", "alerts", "judged_alerts", "correct_alerts",
-                                     "alert_precision"])
-    return con.execute("select * from marts.agg_alert_precision order by all").df()
+    return read_table_or_empty(con, "agg_alert_precision", ["segment", "high_value_basis", "alerts", "judged_alerts",
+                                                            "correct_alerts", "alert_precision"])
 
 
 def overall_alert_precision(precision: pd.DataFrame) -> dict[str, Any] | None:

@@ -202,36 +202,28 @@ def _share(part: float, whole: float) -> float:
 # ---------------------------------------------------------------- findings: demographics
 
 
+def _age_group_finding(row: pd.Series, superlative: str, kind: str) -> Finding:
+    """The finding "age group X generated the <superlative> revenue" for one row of agg_customers_by_age_group."""
+    return Finding(
+        f"age_group_{superlative}_revenue",
+        kind,
+        float(row["revenue_share"]),
+        f"Age group {row['age_group']} generated the {superlative} revenue: {money(row['net_revenue'])}, "
+        f"{pct(row['revenue_share'])} of revenue, from {pct(row['customer_share'])} of customers.",
+        {"age_group": row["age_group"], "net_revenue": float(row["net_revenue"]),
+         "revenue_share": float(row["revenue_share"]), "customer_share": float(row["customer_share"])},
+    )
+
+
 def age_group_findings(age_groups: pd.DataFrame) -> list[Finding]:
     """Most and least revenue age group (agg_customers_by_age_group; unknown and empty groups excluded)."""
     known = age_groups[(age_groups["age_group"] != "unknown") & (age_groups["customers"] > 0)]
     if known.empty:
         return []
     ordered = known.sort_values(["net_revenue", "sort_order"], ascending=[False, True], kind="mergesort")
-    top, least = ordered.iloc[0], ordered.iloc[-1]
-    findings = [
-        Finding(
-            "age_group_most_revenue",
-            "strengths",
-            float(top["revenue_share"]),
-            f"Age group {top['age_group']} generated the most revenue: {money(top['net_revenue'])}, "
-            f"{pct(top['revenue_share'])} of revenue, from {pct(top['customer_share'])} of customers.",
-            {"age_group": top["age_group"], "net_revenue": float(top["net_revenue"]),
-             "revenue_share": float(top["revenue_share"]), "customer_share": float(top["customer_share"])},
-        )
-    ]
+    findings = [_age_group_finding(ordered.iloc[0], "most", "strengths")]
     if len(ordered) > 1:
-        findings.append(
-            Finding(
-                "age_group_least_revenue",
-                "weaknesses",
-                float(least["revenue_share"]),
-                f"Age group {least['age_group']} generated the least revenue: {money(least['net_revenue'])}, "
-                f"{pct(least['revenue_share'])} of revenue, from {pct(least['customer_share'])} of customers.",
-                {"age_group": least["age_group"], "net_revenue": float(least["net_revenue"]),
-                 "revenue_share": float(least["revenue_share"]), "customer_share": float(least["customer_share"])},
-            )
-        )
+        findings.append(_age_group_finding(ordered.iloc[-1], "least", "weaknesses"))
     return findings
 
 

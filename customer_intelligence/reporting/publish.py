@@ -57,6 +57,7 @@ from pathlib import Path
 import duckdb
 
 from customer_intelligence.reporting import publish_audit as pa
+from customer_intelligence.reporting.tables import table_exists
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts",)
 META_SCHEMA = "publication"
@@ -453,10 +454,7 @@ def _complete_lagging_parquet(published: Path, parquet_dir: Path) -> str | None:
     if parquet_current_id(parquet_dir) == info.publication_id:
         return None
     with open_current_publication(published) as con:
-        has_audit = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [META_SCHEMA, "publication_audit"],
-        ).fetchone()[0]
+        has_audit = table_exists(con, META_SCHEMA, "publication_audit")
         audit = con.execute(f"select * exclude (compared_with) from {META_SCHEMA}.publication_audit"
                             ).df().to_dict(orient="records") if has_audit else []
     existed = (parquet_dir / info.publication_id).is_dir()

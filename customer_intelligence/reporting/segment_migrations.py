@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from customer_intelligence.reporting.tables import read_table_or_empty
+
 #: The segment types the finding considers (loyalty tiers and quadrants barely move down).
 MIGRATION_SEGMENT_TYPES = ("rfm_segment", "customer_status")
 MIGRATION_RULE = ("the largest move of customers to a later RFM segment or customer status (seed segment_catalog's "
@@ -20,14 +22,9 @@ MIGRATION_RULE = ("the largest move of customers to a later RFM segment or custo
 
 def load_migrations(con: Any) -> pd.DataFrame:
     """agg_segment_migrations, or an empty frame when the warehouse has none (an older publication)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'agg_segment_migrations'"
-    ).fetchone()[0]
-    if not exists:
-        return pd.DataFrame(columns=["from_date", "to_date", "segment_type", "from_segment", "to_segment",
-                                     "is_downgrade", "customers", "net_revenue"])
-    return con.execute("select * from marts.agg_segment_migrations order by all").df()
+    return read_table_or_empty(con, "agg_segment_migrations", ["from_date", "to_date", "segment_type", "from_segment",
+                                                               "to_segment", "is_downgrade", "customers",
+                                                               "net_revenue"])
 
 
 def largest_downgrade(migrations: pd.DataFrame) -> dict[str, Any] | None:

@@ -13,7 +13,8 @@ actions as (
 
 customers as (
 
-    select * from {{ ref('dim_customer_360') }}
+    select customer_id, monetary_score
+    from {{ ref('dim_customer_360') }}
 
 ),
 
@@ -21,6 +22,7 @@ scored as (
 
     select
         actions.customer_id,
+        customers.monetary_score,
         actions.segment,
         actions.churn_probability,
         actions.churn_risk_tier,
@@ -29,7 +31,6 @@ scored as (
         actions.revenue_at_risk,
         actions.recency_days,
         actions.recommended_action,
-        customers.monetary_score,
         1 + floor(
             5 * (rank() over (order by actions.predicted_clv_12m) - 1) / count(*) over ()
         ) as predicted_value_score

@@ -34,3 +34,42 @@
     cast(cast({{ repeaters }} as {{ type_double() }}) / nullif({{ customers }}, 0) as {{ type_double() }})
         as repeat_purchase_rate
 {%- endmacro %}
+
+{#- The share columns of a customer-group mart, in the order the analyses show them (one per line,
+    indented for a select list in a CTE). -#}
+{% macro customer_group_share_columns() -%}
+    {{ return(['customers', 'customer_share', 'net_revenue', 'revenue_share', 'revenue_per_customer']
+        | join(',\n        ')) }}
+{%- endmacro %}
+
+{#- An analysis over one customer-group mart: per group of `dimension` (in sort_order) its share columns
+    and `extra` columns (SQL over the mart's columns); only groups with purchasing customers unless
+    `purchasing_only` is false. -#}
+{% macro customer_group_analysis(mart, dimension, extra=[], purchasing_only=true) -%}
+with
+
+groups as (
+
+    select * from {{ ref(mart) }}
+
+),
+
+final as (
+
+    select
+        {{ dimension }},
+        sort_order,
+        {{ customer_group_share_columns() }}
+        {%- for column in extra %},
+        {{ column }}
+        {%- endfor %}
+    from groups
+    {%- if purchasing_only %}
+    where customers > 0
+    {%- endif %}
+
+)
+
+select * from final
+order by sort_order
+{%- endmacro %}

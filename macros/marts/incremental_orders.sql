@@ -14,21 +14,18 @@
     write) differ from the rows loaded in {{ this }}: new, changed, or with a row that went away.
     Columns are the model's contract columns, by name, so column order in the table does not matter. -#}
 {% macro changed_order_ids(candidate, key='order_id') -%}
-    {%- set columns = model.columns.keys() | list -%}
-    {%- set column_list = columns | join(', ') -%}
-    select new_or_changed.{{ key }}
+    {%- set column_list = model.columns.keys() | list | join(', ') -%}
+    {#- rows a full build would write and the table lacks (new_or_changed), then rows the table holds and a
+        full build would not write (stale) -#}
+    {%- for name, rows, minus in [('new_or_changed', candidate, this), ('stale', this, candidate)] %}
+    {{ 'union' if not loop.first }}
+    select {{ name }}.{{ key }}
     from (
-        select {{ column_list }} from {{ candidate }}
+        select {{ column_list }} from {{ rows }}
         except
-        select {{ column_list }} from {{ this }}
-    ) as new_or_changed
-    union
-    select stale.{{ key }}
-    from (
-        select {{ column_list }} from {{ this }}
-        except
-        select {{ column_list }} from {{ candidate }}
-    ) as stale
+        select {{ column_list }} from {{ minus }}
+    ) as {{ name }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- Post-hook of an incremental run: delete the rows of {{ this }} whose order_id is no longer in
@@ -112,6 +109,30 @@
 {% macro order_source_updated_at(updated_at_column, order_ts_column) -%}
     coalesce(greatest({{ updated_at_column }}, {{ order_ts_column }}), {{ order_ts_column }})
 {%- endmacro %}
+
+{#- The config of the two order facts (fct_orders, fct_order_lines), for `config(**order_facts_config())`:
+    incremental delete+insert on order_id where the engine has it, contract columns fixed, rebuilt in full
+    when the raw files are another dataset, and a post-hook deleting the orders gone from the raw files. -#}
+{% macro order_facts_config() %}
+    {{ return({
+        'materialized': order_facts_materialization(),
+        'incremental_strategy': 'delete+insert',
+        'unique_key': 'order_id',
+        'on_schema_change': 'fail',
+        'meta': {'rebuild_when_source_replaced': true},
+        'post_hook': "{{ delete_orders_gone_from_source(order_facts_current_orders()) }}"
+    }) }}
+{% endmacro %}
+
+{#- The order ids a full build of the model being run would write (SQL): the staged orders for
+    fct_orders, the orders with staged lines for fct_order_lines. -#}
+{% macro order_facts_current_orders() %}
+    {%- if model.name == 'fct_order_lines' -%}
+        {{ return('select lines.order_id from ' ~ ref('stg_raw__order_lines') ~ ' as lines inner join '
+                  ~ ref('stg_raw__orders') ~ ' as orders on lines.order_id = orders.order_id') }}
+    {%- endif -%}
+    {{ return('select order_id from ' ~ ref('stg_raw__orders')) }}
+{% endmacro %}
 
 {#- How the order facts are materialized: incremental (delete+insert) where the engine has that
     strategy. dbt-spark has no delete+insert, and neither insert_overwrite on an unpartitioned table

@@ -127,6 +127,20 @@
     {{ return('[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? ?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$') }}
 {%- endmacro %}
 
+{#- The `when` branches of parse_timestamp for the formats read before the general cast, on every engine:
+    a time-zone offset (cast to `offset_type`, then to the reporting time zone), YYYYMMDD (`yyyymmdd`, the
+    engine's parse of `text`) and, when enabled, epoch seconds (`epoch_function` of the number). -#}
+{% macro timestamp_special_formats(text, offset_type, yyyymmdd, epoch_function) -%}
+    when {{ regex_matches(text, timestamp_offset_pattern()) }}
+            then {{ to_reporting_time('try_cast(' ~ text ~ ' as ' ~ offset_type ~ ')') }}
+        when {{ regex_matches(text, '^[0-9]{8}$') }}
+            then {{ yyyymmdd }}
+        {%- if epoch_seconds_enabled() %}
+        when {{ regex_matches(text, '^[0-9]{9,10}$') }}
+            then {{ to_reporting_time(epoch_function ~ '(cast(' ~ text ~ ' as bigint))') }}
+        {%- endif %}
+{%- endmacro %}
+
 {% macro default__parse_timestamp(column) -%}
     {{ try_cast(clean_text(column), dbt.type_timestamp()) }}
 {%- endmacro %}
@@ -134,14 +148,7 @@
 {% macro duckdb__parse_timestamp(column) -%}
     {%- set text = clean_text(column) -%}
     case
-        when {{ regex_matches(text, timestamp_offset_pattern()) }}
-            then {{ to_reporting_time('try_cast(' ~ text ~ ' as timestamptz)') }}
-        when {{ regex_matches(text, '^[0-9]{8}$') }}
-            then try_strptime({{ text }}, '%Y%m%d')
-        {%- if epoch_seconds_enabled() %}
-        when {{ regex_matches(text, '^[0-9]{9,10}$') }}
-            then {{ to_reporting_time('to_timestamp(cast(' ~ text ~ ' as bigint))') }}
-        {%- endif %}
+        {{ timestamp_special_formats(text, 'timestamptz', "try_strptime(" ~ text ~ ", '%Y%m%d')", 'to_timestamp') }}
         else coalesce(
             try_cast({{ text }} as timestamp)
             {%- if strptime_formats() %},
@@ -161,14 +168,7 @@
 {% macro spark__parse_timestamp(column) -%}
     {%- set text = clean_text(column) -%}
     case
-        when {{ regex_matches(text, timestamp_offset_pattern()) }}
-            then {{ to_reporting_time('try_cast(' ~ text ~ ' as timestamp)') }}
-        when {{ regex_matches(text, '^[0-9]{8}$') }}
-            then try_to_timestamp({{ text }}, 'yyyyMMdd')
-        {%- if epoch_seconds_enabled() %}
-        when {{ regex_matches(text, '^[0-9]{9,10}$') }}
-            then {{ to_reporting_time('timestamp_seconds(cast(' ~ text ~ ' as bigint))') }}
-        {%- endif %}
+        {{ timestamp_special_formats(text, 'timestamp', "try_to_timestamp(" ~ text ~ ", 'yyyyMMdd')", 'timestamp_seconds') }}
         else coalesce(
             {#- Spark's cast also takes '2021' or '2021-01'; DuckDB's (and this project's contract) needs a full date -#}
             case

@@ -19,3 +19,25 @@
 {% macro spark__iso_day_of_week(column) -%}
     extract(dayofweek_iso from {{ column }})
 {%- endmacro %}
+
+{#- `cast(<column> as <type>) as <column>` for each of `columns`, the type being the column's data_type in
+    the model's yml (its contract): each output type is written once, in the yml. One cast per line,
+    indented for a select list in a CTE. Parsing renders placeholders (the yml is not read yet). A unit
+    test renders the model with the unit test as `model`, which has no column types: there the columns
+    are left as they are (dbt casts a unit test's expected rows to the types of the model's output). -#}
+{% macro typed_columns(columns) -%}
+    {%- set is_unit_test = model.resource_type == 'unit_test' -%}
+    {%- set casts = [] -%}
+    {%- for column in columns -%}
+        {%- set data_type = (model.columns.get(column) or {}).get('data_type') -%}
+        {%- if is_unit_test -%}
+            {%- do casts.append(column) -%}
+        {%- elif execute and not data_type -%}
+            {{ exceptions.raise_compiler_error("typed_columns: column " ~ column ~ " of " ~ model.name
+                                               ~ " has no data_type in its yml") }}
+        {%- else -%}
+            {%- do casts.append('cast(' ~ column ~ ' as ' ~ engine_type_name(data_type or 'varchar') ~ ') as ' ~ column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(casts | join(',\n        ')) }}
+{%- endmacro %}

@@ -1,15 +1,4 @@
-{{
-    config(
-        materialized=order_facts_materialization(),
-        incremental_strategy='delete+insert',
-        unique_key='order_id',
-        on_schema_change='fail',
-        meta={'rebuild_when_source_replaced': true},
-        post_hook="{{ delete_orders_gone_from_source(
-            'select lines.order_id from ' ~ ref('stg_raw__order_lines') ~ ' as lines inner join '
-            ~ ref('stg_raw__orders') ~ ' as orders on lines.order_id = orders.order_id') }}"
-    )
-}}
+{{ config(**order_facts_config()) }}
 -- One row per order line, with its order's customer, date and status.
 -- Amounts: gross = quantity x unit price (negative on a return line); net = gross - discount.
 -- Revenue counts completed orders and return orders (fct_orders: gross_revenue, discounts, returns, net_revenue).

@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized=order_facts_materialization(),
-        incremental_strategy='delete+insert',
-        unique_key='order_id',
-        on_schema_change='fail',
-        meta={'rebuild_when_source_replaced': true},
-        post_hook="{{ delete_orders_gone_from_source('select order_id from ' ~ ref('stg_raw__orders')) }}"
-    )
-}}
+{{ config(**order_facts_config()) }}
 -- One row per order: amounts from its lines, status flags, and the customer's order sequence.
 -- net_revenue is THE revenue measure (row rule R6): gross_revenue - discounts - returns, where a
 -- completed order counts its positive lines as gross and its negative lines as returns, and a
@@ -23,21 +14,17 @@
 -- and deletes the orders gone from the raw files; see the incremental_order_facts docs block.
 with
 
-stg_orders as (
+orders as (
 
-    select * from {{ ref('stg_raw__orders') }}
+    select order_id, customer_id, channel, order_ts, original_order_id, status, updated_at
+    from {{ ref('stg_raw__orders') }}
 
 ),
 
 lines as (
 
-    select * from {{ ref('fct_order_lines') }}
-
-),
-
-orders as (
-
-    select * from stg_orders
+    select order_id, quantity, gross_amount, discount_amount, net_amount, is_return, is_outlier
+    from {{ ref('fct_order_lines') }}
 
 ),
 
@@ -206,12 +193,7 @@ sequenced as (
 final as (
 
     select
-        cast(order_id as {{ dbt.type_string() }}) as order_id,
-        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(channel as {{ dbt.type_string() }}) as channel,
-        cast(order_ts as {{ dbt.type_timestamp() }}) as order_ts,
-        cast(order_date as date) as order_date,
-        cast(status as {{ dbt.type_string() }}) as status,
+        {{ typed_columns(['order_id', 'customer_id', 'channel', 'order_ts', 'order_date', 'status']) }},
         is_completed,
         is_cancelled,
         is_returned,

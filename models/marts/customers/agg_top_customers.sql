@@ -20,13 +20,7 @@ customers as (
 ranked as (
 
     select
-        customer_id,
-        country_code,
-        membership,
-        rfm_segment,
-        loyalty_tier,
-        completed_orders,
-        net_revenue,
+        *,
         row_number() over (order by net_revenue desc, customer_id asc) as revenue_rank,
         count(*) over () as total_customers,
         sum(net_revenue) over () as total_net_revenue
@@ -47,14 +41,7 @@ cumulated as (
 final as (
 
     select
-        cast(revenue_rank as {{ dbt.type_bigint() }}) as revenue_rank,
-        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(country_code as {{ dbt.type_string() }}) as country_code,
-        cast(membership as {{ dbt.type_string() }}) as membership,
-        cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
-        cast(loyalty_tier as {{ dbt.type_string() }}) as loyalty_tier,
-        cast(completed_orders as {{ dbt.type_bigint() }}) as completed_orders,
-        cast(net_revenue as {{ type_double() }}) as net_revenue,
+        {{ typed_columns(['revenue_rank', 'customer_id', 'country_code', 'membership', 'rfm_segment', 'loyalty_tier', 'completed_orders', 'net_revenue']) }},
         cast(net_revenue / nullif(total_net_revenue, 0) as {{ type_double() }}) as revenue_share,
         cast(cumulative_net_revenue as {{ type_double() }}) as cumulative_net_revenue,
         cast(cumulative_net_revenue / nullif(total_net_revenue, 0) as {{ type_double() }})

@@ -35,9 +35,7 @@ customer_segments as (
 
 customers_first_orders as (
 
-    select customer_id, first_order_date
-    from {{ ref('int_customer_orders') }}
-    where completed_orders > 0
+    {{ purchaser_first_orders() }}
 
 ),
 
@@ -109,47 +107,18 @@ events as (
 
 segment_events as (
 
-    select
-        customer_segments.segment_type,
-        customer_segments.segment,
-        events.event_date,
-        sum(events.active_change) as active_change,
-        sum(events.acquired_change) as acquired_change
-    from events
-    inner join customer_segments
-        on events.customer_id = customer_segments.customer_id
-    group by
-        customer_segments.segment_type,
-        customer_segments.segment,
-        events.event_date
+    {{ sum_by_segment_and_period('events', 'event_date', {
+        'active_change': 'active_change', 'acquired_change': 'acquired_change'
+    }) }}
 
 ),
 
-segments as (
-
-    select distinct segment_type, segment, segment_sort_order from customer_segments
-
-),
-
-spine as (
-
-    select
-        segments.segment_type,
-        segments.segment,
-        segments.segment_sort_order,
-        days.date_day
-    from segments
-    cross join days
-
-),
+{{ segment_period_spine('days', 'date_day') }},
 
 final as (
 
     select
-        cast(spine.date_day as date) as date_day,
-        cast(spine.segment_type as {{ dbt.type_string() }}) as segment_type,
-        cast(spine.segment as {{ dbt.type_string() }}) as segment,
-        cast(spine.segment_sort_order as {{ dbt.type_bigint() }}) as segment_sort_order,
+        {{ segment_spine_columns('date_day') }},
         cast(sum(coalesce(segment_events.active_change, 0)) over (
             partition by spine.segment_type, spine.segment
             order by spine.date_day
@@ -162,11 +131,7 @@ final as (
         ) as {{ dbt.type_bigint() }}) as customers_acquired_to_date,
         cast({{ window_days }} as {{ dbt.type_bigint() }}) as window_days
     from spine
-    left join segment_events
-        on
-            spine.segment_type = segment_events.segment_type
-            and spine.segment = segment_events.segment
-            and spine.date_day = segment_events.event_date
+    {{ join_to_segment_spine('segment_events', 'date_day', 'event_date') }}
 
 )
 

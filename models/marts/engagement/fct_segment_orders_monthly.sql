@@ -6,8 +6,7 @@ with
 
 months as (
 
-    select distinct month_start from {{ ref('dim_date') }}
-    where date_day < {{ as_of_date() }}
+    {{ months_before_as_of_date() }}
 
 ),
 
@@ -20,9 +19,7 @@ customer_months as (
 
 first_orders as (
 
-    select customer_id, first_order_date
-    from {{ ref('int_customer_orders') }}
-    where completed_orders > 0
+    {{ purchaser_first_orders() }}
 
 ),
 
@@ -36,11 +33,7 @@ customer_segments as (
 customer_month_flags as (
 
     select
-        customer_months.customer_id,
-        customer_months.month_start,
-        customer_months.orders_placed,
-        customer_months.completed_orders,
-        customer_months.net_revenue,
+        customer_months.*,
         case when customer_months.completed_orders > 0 then 1 else 0 end as is_active,
         case
             when customer_months.month_start = {{ dbt.date_trunc('month', 'first_orders.first_order_date') }} then 1
@@ -54,50 +47,19 @@ customer_month_flags as (
 
 aggregated as (
 
-    select
-        customer_segments.segment_type,
-        customer_segments.segment,
-        customer_month_flags.month_start,
-        sum(customer_month_flags.orders_placed) as orders_placed,
-        sum(customer_month_flags.completed_orders) as completed_orders,
-        sum(customer_month_flags.net_revenue) as net_revenue,
-        sum(customer_month_flags.is_active) as active_customers,
-        sum(customer_month_flags.is_new) as new_customers
-    from customer_month_flags
-    inner join customer_segments
-        on customer_month_flags.customer_id = customer_segments.customer_id
-    group by
-        customer_segments.segment_type,
-        customer_segments.segment,
-        customer_month_flags.month_start
+    {{ sum_by_segment_and_period('customer_month_flags', 'month_start', {
+        'orders_placed': 'orders_placed', 'completed_orders': 'completed_orders', 'net_revenue': 'net_revenue',
+        'active_customers': 'is_active', 'new_customers': 'is_new'
+    }) }}
 
 ),
 
-segments as (
-
-    select distinct segment_type, segment, segment_sort_order from customer_segments
-
-),
-
-spine as (
-
-    select
-        segments.segment_type,
-        segments.segment,
-        segments.segment_sort_order,
-        months.month_start
-    from segments
-    cross join months
-
-),
+{{ segment_period_spine('months', 'month_start') }},
 
 final as (
 
     select
-        cast(spine.month_start as date) as month_start,
-        cast(spine.segment_type as {{ dbt.type_string() }}) as segment_type,
-        cast(spine.segment as {{ dbt.type_string() }}) as segment,
-        cast(spine.segment_sort_order as {{ dbt.type_bigint() }}) as segment_sort_order,
+        {{ segment_spine_columns('month_start') }},
         cast(coalesce(aggregated.completed_orders, 0) as {{ dbt.type_bigint() }}) as completed_orders,
         cast(coalesce(aggregated.orders_placed, 0) as {{ dbt.type_bigint() }}) as orders_placed,
         -- 0 in a month without orders; null when the data has no amounts (row rule R8)
@@ -108,11 +70,7 @@ final as (
         cast(coalesce(aggregated.active_customers, 0) as {{ dbt.type_bigint() }}) as active_customers,
         cast(coalesce(aggregated.new_customers, 0) as {{ dbt.type_bigint() }}) as new_customers
     from spine
-    left join aggregated
-        on
-            spine.segment_type = aggregated.segment_type
-            and spine.segment = aggregated.segment
-            and spine.month_start = aggregated.month_start
+    {{ join_to_segment_spine('aggregated', 'month_start', 'month_start') }}
 
 )
 

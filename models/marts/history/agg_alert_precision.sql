@@ -38,11 +38,7 @@ counted as (
 final as (
 
     select
-        cast(segment as {{ dbt.type_string() }}) as segment,
-        cast(high_value_basis as {{ dbt.type_string() }}) as high_value_basis,
-        cast(alerts as {{ dbt.type_bigint() }}) as alerts,
-        cast(judged_alerts as {{ dbt.type_bigint() }}) as judged_alerts,
-        cast(correct_alerts as {{ dbt.type_bigint() }}) as correct_alerts,
+        {{ typed_columns(['segment', 'high_value_basis', 'alerts', 'judged_alerts', 'correct_alerts']) }},
         cast(case when judged_alerts > 0 then 1.0 * correct_alerts / judged_alerts end as {{ type_double() }})
             as alert_precision
     from counted

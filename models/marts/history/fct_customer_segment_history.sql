@@ -32,14 +32,10 @@ customers as (
 final as (
 
     select
-        cast(as_of_date as date) as as_of_date,
-        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
-        cast(loyalty_tier as {{ dbt.type_string() }}) as loyalty_tier,
-        cast(customer_status as {{ dbt.type_string() }}) as customer_status,
-        cast(spending_quadrant as {{ dbt.type_string() }}) as spending_quadrant,
-        cast(completed_orders as {{ dbt.type_bigint() }}) as completed_orders,
-        cast(net_revenue as {{ type_double() }}) as net_revenue
+        {{ typed_columns([
+            'as_of_date', 'customer_id', 'rfm_segment', 'loyalty_tier', 'customer_status', 'spending_quadrant',
+            'completed_orders', 'net_revenue'
+        ]) }}
     from customers
 
 )

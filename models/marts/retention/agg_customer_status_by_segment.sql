@@ -52,13 +52,7 @@ aggregated as (
 final as (
 
     select
-        cast(segment_type as {{ dbt.type_string() }}) as segment_type,
-        cast(segment as {{ dbt.type_string() }}) as segment,
-        cast(segment_sort_order as {{ dbt.type_bigint() }}) as segment_sort_order,
-        cast(customers as {{ dbt.type_bigint() }}) as customers,
-        cast(active_customers as {{ dbt.type_bigint() }}) as active_customers,
-        cast(at_risk_customers as {{ dbt.type_bigint() }}) as at_risk_customers,
-        cast(churned_customers as {{ dbt.type_bigint() }}) as churned_customers,
+        {{ typed_columns(['segment_type', 'segment', 'segment_sort_order', 'customers', 'active_customers', 'at_risk_customers', 'churned_customers']) }},
         cast(cast(active_customers as {{ type_double() }}) / customers as {{ type_double() }}) as active_rate,
         cast(cast(at_risk_customers as {{ type_double() }}) / customers as {{ type_double() }}) as at_risk_rate,
         cast(cast(churned_customers as {{ type_double() }}) / customers as {{ type_double() }}) as churn_rate,

@@ -6,14 +6,6 @@
 -- (row rule R6) but does not make the customer active that month: retention counts purchases only.
 with
 
-customer_orders as (
-
-    select customer_id, first_order_date
-    from {{ ref('int_customer_orders') }}
-    where completed_orders > 0
-
-),
-
 customer_months as (
 
     select customer_id, month_start, completed_orders, net_revenue
@@ -28,10 +20,15 @@ amounts as (
 
 ),
 
+customer_orders as (
+
+    {{ purchaser_first_orders() }}
+
+),
+
 months as (
 
-    select distinct month_start from {{ ref('dim_date') }}
-    where date_day < {{ as_of_date() }}
+    {{ months_before_as_of_date() }}
 
 ),
 
