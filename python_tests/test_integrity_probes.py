@@ -6,7 +6,8 @@ name holds a quote, a double quote, a semicolon, spaces and non-ASCII letters:
   text), time-zone offsets, a YYYYMMDD date, zero-padded and whitespace-padded customer ids, a null
   token as customer id; beside it a file named like an SQL injection (``orders.*');CREATE ...--.csv``);
 - customers.parquet: ids with leading zeros, tabs and no-break spaces, null tokens; a TIMESTAMPTZ column;
-- products.csv: UTF-16 with a byte-order mark.
+- products: the folder layout, products/<a file named like an SQL injection>.csv, UTF-16 with a
+  byte-order mark (beside it a file whose name holds a glob wildcard: not read).
 Three more runs stop in the pre-flight check (on-run-start) and assert the message text. Every
 expected figure below is worked out by hand from the rows written here.
 """
@@ -28,6 +29,8 @@ from dbt_project_runner import PROJECT_DIR, run_dbt
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
 RAW_FOLDER_NAME = "raw it's; \"quoted\" Ünïcødé"
 INJECTION_NAME = "orders.*');CREATE TABLE main.pwned AS SELECT 42 AS owned;--.csv"
+FOLDER_FILE_NAME = "2024'); CREATE TABLE main.pwned_too AS SELECT 1 AS owned;--.csv"
+WILDCARD_NAME = "part-*.csv"
 REPORTING_TZ = "America/New_York"
 INTEGRITY_VARS = {
     "raw_csv_encoding": {"orders": "windows-1252", "products": "utf-16"},
@@ -68,7 +71,10 @@ def write_integrity_files(raw: Path) -> None:
         },
     )
     products = "product_id,product_name,category\nP€1,Crème brûlée – 1 €,Dessert\n"
-    (raw / "products.csv").write_bytes(products.encode("utf-16"))  # with a byte-order mark
+    (raw / "products").mkdir()
+    (raw / "products" / FOLDER_FILE_NAME).write_bytes(products.encode("utf-16"))  # with a byte-order mark
+    # a name the file reader would expand as a glob (into every CSV of the folder): listed, not read
+    (raw / "products" / WILDCARD_NAME).write_bytes(products.encode("utf-16"))
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +82,7 @@ def integrity_build(tmp_path_factory):
     root = tmp_path_factory.mktemp("integrity")
     raw = root / RAW_FOLDER_NAME
     write_integrity_files(raw)
-    originals = {p.name: p.read_bytes() for p in raw.iterdir()}
+    originals = {p.relative_to(raw): p.read_bytes() for p in raw.rglob("*") if p.is_file()}
     build = run_dbt([*BUILD, "--vars", json.dumps(INTEGRITY_VARS)], raw, root / "work")
     return build, originals
 
@@ -104,7 +110,11 @@ def test_file_names_never_reach_sql_and_odd_folder_names_build(integrity_build):
     assert build.scalar("select count(*) from staging.base_raw__orders where order_id = 'X1'") == 0
     # the user's files are untouched
     raw = build.raw_dir
-    assert {p.name: p.read_bytes() for p in raw.iterdir()} == originals
+    assert {p.relative_to(raw): p.read_bytes() for p in raw.rglob("*") if p.is_file()} == originals
+    # the folder's file is read under its quoted name (one product, not two: the wildcard file is not read)
+    assert build.query("select _raw_file from staging.base_raw__products")["_raw_file"].tolist() == [
+        f"products/{FOLDER_FILE_NAME}"]
+    assert WILDCARD_NAME in build.output
 
 
 def test_windows_1252_and_utf16_files_are_read(integrity_build):

@@ -49,6 +49,14 @@
     {{ return([table_name ~ '.parquet', table_name ~ '.csv', table_name ~ '.csv.gz']) }}
 {% endmacro %}
 
+{#- A file of a table's folder (<raw dir>/<table>/) that is read: a name ending in .parquet, .csv or
+    .csv.gz (case ignored) and not hidden (starting with '.' or '_', e.g. _SUCCESS, .part.crc). -#}
+{% macro raw_folder_file_is_data(name) %}
+    {%- set lower = name.lower() -%}
+    {{ return(not (lower.startswith('.') or lower.startswith('_'))
+        and (lower.endswith('.parquet') or lower.endswith('.csv') or lower.endswith('.csv.gz'))) }}
+{% endmacro %}
+
 {#- A query with one column, file: every file in dir, sorted (read_raw.sql picks the table's files
     by exact name). The folder path is quoted by raw_path_sql; the glob pattern adds only '/*'. -#}
 {% macro raw_file_listing_sql(dir) %}
@@ -63,6 +71,30 @@
     read because it is not selected). -#}
 {% macro spark__raw_file_listing_sql(dir) %}
     {{ return("select path as file from binaryFile." ~ raw_path_sql(dir) ~ " order by path") }}
+{% endmacro %}
+
+{#- A query with one column, file: every file one level down, in <dir>/<folder>/ (the folder layout:
+    a table's files in <dir>/<table>/). Quoted like raw_file_listing_sql. -#}
+{% macro raw_folder_listing_sql(dir) %}
+    {{ return(adapter.dispatch('raw_folder_listing_sql', 'customer_intelligence')(dir)) }}
+{% endmacro %}
+
+{% macro default__raw_folder_listing_sql(dir) %}
+    {{ return("select file from glob(" ~ raw_path_sql(dir ~ "/*/*") ~ ") order by file") }}
+{% endmacro %}
+
+{#- The folder layout is read by DuckDB only; on Spark a table is one file (or a relation). -#}
+{% macro spark__raw_folder_listing_sql(dir) %}
+    {{ return("select cast(null as string) as file where 1 = 0") }}
+{% endmacro %}
+
+{#- A query with file, size (bytes) and modified_at (text) of each file of a list (the version of a
+    file the load log compares: a re-sent file has another size or modification time). -#}
+{% macro raw_file_stats_sql(files) %}
+    {%- set paths = [] -%}
+    {%- for f in files -%}{%- do paths.append(raw_path_sql(f)) -%}{%- endfor -%}
+    {{ return("select filename as file, size, cast(last_modified as " ~ dbt.type_string() ~ ") as modified_at from read_blob(["
+        ~ paths | join(', ') ~ "]) order by filename") }}
 {% endmacro %}
 
 {#- The size in bytes of a raw file, as a one-value query. -#}

@@ -41,10 +41,12 @@
 {% endmacro %}
 
 {#- Every file in the raw folder whose name starts with '<table>.' (case ignored), split into
-    {'read': the table's files, named exactly as raw_file_names(table), 'ignored': the others};
-    for a table read from a relation (raw_relation_source.sql), 'read' holds that relation if it exists. -#}
+    {'read': the table's files, named exactly as raw_file_names(table), 'ignored': the others,
+    'folder': the data files of the folder <raw dir>/<table>/ (the folder layout, raw_folder_file_is_data;
+    its other files are 'ignored')}; for a table read from a relation (raw_relation_source.sql),
+    'read' holds that relation if it exists. -#}
 {% macro raw_file_listing(table_name) %}
-    {%- set result = {'read': [], 'ignored': []} -%}
+    {%- set result = {'read': [], 'ignored': [], 'folder': []} -%}
     {%- if not execute -%}{{ return(result) }}{%- endif -%}
     {%- if raw_relation_config(table_name) is not none -%}
         {{ return({'read': raw_relation_candidates(table_name), 'ignored': []}) }}
@@ -56,6 +58,12 @@
             {%- do result['read'].append(f) -%}
         {%- elif base.lower().startswith(table_name ~ '.') -%}
             {%- do result['ignored'].append(f) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for f in run_query(raw_folder_listing_sql(raw_dir())).columns[0].values() -%}
+        {%- set parts = (f | replace('\\', '/')).split('/') -%}
+        {%- if parts[-2].lower() == table_name -%}
+            {%- do result['folder' if raw_folder_file_is_data(parts[-1]) else 'ignored'].append(f) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(result) }}
@@ -74,6 +82,9 @@
     empty = 0 bytes; no_rows = a header (or a Parquet schema) but no data row. -#}
 {% macro raw_file_status(table_name) %}
     {%- set listing = raw_file_listing(table_name) -%}
+    {%- if listing.get('folder') -%}
+        {{ return(raw_folder_status(table_name, listing)) }}
+    {%- endif -%}
     {%- set files = listing['read'] -%}
     {%- if files | length == 0 -%}
         {{ return({'state': 'missing', 'file': none, 'files': files, 'ignored': listing['ignored']}) }}
@@ -89,12 +100,45 @@
     {{ return({'state': 'ok' if has_row > 0 else 'no_rows', 'file': file, 'files': files}) }}
 {% endmacro %}
 
+{#- The state of a table in the folder layout: ambiguous when <table>.parquet|.csv|.csv.gz exists too;
+    else ok with 'files' the folder's non-empty files, 'stats' {file: {'size', 'modified_at'}} and
+    'skipped' the 0-byte ones; empty when every file is 0 bytes. A header-only file adds no rows. -#}
+{% macro raw_folder_status(table_name, listing) %}
+    {%- if listing['read'] -%}
+        {{ return({'state': 'ambiguous', 'file': none, 'files': listing['read'] + listing['folder'], 'layout': 'folder'}) }}
+    {%- endif -%}
+    {%- set stats = {} -%}
+    {%- set files = [] -%}
+    {%- set skipped = [] -%}
+    {%- for row in run_query(raw_file_stats_sql(listing['folder'])).rows -%}
+        {%- do stats.update({row[0]: {'size': row[1], 'modified_at': row[2]}}) -%}
+        {%- do (files if row[1] > 0 else skipped).append(row[0]) -%}
+    {%- endfor -%}
+    {{ return({'state': 'ok' if files else 'empty', 'file': files[0] if files else none, 'files': files,
+        'layout': 'folder', 'stats': stats, 'skipped': skipped, 'ignored': listing['ignored']}) }}
+{% endmacro %}
+
+{#- 'folder' when a table is read from the folder layout (<raw dir>/<table>/), else 'file'. -#}
+{% macro raw_layout(table_name) %}
+    {%- if not execute or raw_relation_config(table_name) is not none -%}{{ return('file') }}{%- endif -%}
+    {{ return('folder' if raw_file_listing(table_name).get('folder') else 'file') }}
+{% endmacro %}
+
+{#- A raw file's name as rows carry it in _raw_file: its path under the raw folder (orders.parquet,
+    orders/2024-12-31.parquet); a relation source as its name. -#}
+{% macro raw_file_label(file) %}
+    {%- if file is not string -%}{{ return(file | string) }}{%- endif -%}
+    {%- set path = file | replace('\\', '/') -%}
+    {%- set prefix = raw_dir() ~ '/' -%}
+    {{ return(path[prefix | length:] if path.startswith(prefix) else path.split('/')[-1]) }}
+{% endmacro %}
+
 {#- The message for a raw file that cannot be read as the given state (empty string when ok or missing-optional). -#}
 {% macro raw_file_state_problem(table_name, status) %}
     {%- set spec = raw_contract()[table_name] -%}
     {%- if raw_relation_config(table_name) is not none -%}{{ return(raw_relation_state_problem(table_name, status)) }}{%- endif -%}
     {%- if status['state'] == 'ambiguous' -%}
-        {{ return("Raw table '" ~ table_name ~ "': " ~ status['files'] | length ~ " files found in " ~ raw_dir() ~ " (" ~ status['files'] | join(', ') ~ "); keep exactly one of " ~ raw_file_names(table_name) | join(', ')) }}
+        {{ return("Raw table '" ~ table_name ~ "': " ~ status['files'] | length ~ " files found in " ~ raw_dir() ~ " (" ~ status['files'] | join(', ') ~ "); keep exactly one of " ~ raw_file_names(table_name) | join(', ') ~ " or a folder " ~ table_name ~ "/ of files (not both)") }}
     {%- elif not spec['required_file'] -%}
         {{ return('') }}
     {%- elif status['state'] == 'missing' -%}
@@ -108,16 +152,24 @@
     {{ return('') }}
 {% endmacro %}
 
-{#- The usable raw file of a table, or none when it is absent, empty or has no data rows
-    (errors for an ambiguous folder, and for a required table that is not usable). -#}
-{% macro find_raw_file(table_name) %}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+{#- The usable raw files of a table: [its file], the non-empty files of its folder (folder layout),
+    or [] when it is absent, empty or has no data rows (errors for an ambiguous folder, and for a
+    required table that is not usable). -#}
+{% macro find_raw_files(table_name) %}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set status = raw_file_status(table_name) -%}
     {%- set problem = raw_file_state_problem(table_name, status) -%}
     {%- if problem -%}
         {{ exceptions.raise_compiler_error(problem) }}
     {%- endif -%}
-    {{ return(status['file'] if status['state'] == 'ok' else none) }}
+    {%- if status['state'] != 'ok' -%}{{ return([]) }}{%- endif -%}
+    {{ return(status['files'] if status.get('layout') == 'folder' else [status['file']]) }}
+{% endmacro %}
+
+{#- The usable raw file of a table (the first of a folder), or none (find_raw_files). -#}
+{% macro find_raw_file(table_name) %}
+    {%- set files = find_raw_files(table_name) -%}
+    {{ return(files[0] if files else none) }}
 {% endmacro %}
 
 {% macro has_raw_file(table_name) %}
@@ -261,12 +313,13 @@
     {{ return(dbt.hash(parts | join(" || '|' || "))) }}
 {% endmacro %}
 
-{#- Contract columns present in this table's file (empty when the file is absent). -#}
+{#- Contract columns present in this table's file, or in any file of its folder (empty when absent). -#}
 {% macro raw_columns_present(table_name) %}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set file = find_raw_file(table_name) -%}
-    {%- if file is none -%}{{ return([]) }}{%- endif -%}
-    {{ return(raw_column_mapping(table_name, file).keys() | list) }}
+    {%- set present = [] -%}
+    {%- for file in find_raw_files(table_name) -%}
+        {%- for col in raw_column_mapping(table_name, file) if col not in present -%}{%- do present.append(col) -%}{%- endfor -%}
+    {%- endfor -%}
+    {{ return(present) }}
 {% endmacro %}
 
 {#- A file column rendered for a text contract column: numbers with a fractional type (float64 ids
@@ -347,20 +400,37 @@
         ~ " then replace(replace(" ~ v ~ ", '.', ''), ',', '.') else " ~ v ~ " end") }}
 {% endmacro %}
 
-{% macro read_raw(table_name) %}
+{#- The raw rows of a table: the select of each of its files (raw_file_select), one after the other.
+    files: the files to read (default: all of them, find_raw_files). In the folder layout every
+    contract column is read as text, so files of either format stack and land in one table
+    (base_raw__<table>_landed); staging parses text and typed values alike. -#}
+{% macro read_raw(table_name, files=none, as_text=none) %}
     {%- set spec = raw_contract()[table_name] -%}
     {#- register lineage to the source (its relation is not queried here) -#}
     {%- set _source = source('raw', table_name) -%}
-    {%- set file = find_raw_file(table_name) if execute else none -%}
-    {%- if file is none %}
+    {%- set files = (find_raw_files(table_name) if execute else []) if files is none else files -%}
+    {%- set as_text = raw_layout(table_name) == 'folder' if as_text is none else as_text -%}
+    {%- if not files %}
     select
+        cast(null as {{ dbt.type_string() }}) as _raw_file,
         cast(null as {{ dbt.type_bigint() }}) as _raw_row_number,
         cast(null as {{ dbt.type_string() }}) as _raw_row_hash,
         {%- for col, props in spec['columns'].items() %}
-        cast(null as {{ raw_contract_sql_type(props['type']) }}) as {{ col }}{{ ',' if not loop.last }}
+        cast(null as {{ dbt.type_string() if as_text else raw_contract_sql_type(props['type']) }}) as {{ col }}{{ ',' if not loop.last }}
         {%- endfor %}
     where 1 = 0
     {%- else -%}
+    {%- for file in files %}
+    {{ raw_file_select(table_name, file, as_text) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- The rows of one raw file: _raw_file (raw_file_label), _raw_row_number, _raw_row_hash (R1) and
+    the contract columns (as text when as_text). -#}
+{% macro raw_file_select(table_name, file, as_text=false) %}
+    {%- set spec = raw_contract()[table_name] -%}
     {%- set mapping = raw_column_mapping(table_name, file) -%}
     {%- set file_types = {} -%}
     {%- for c in raw_file_columns(file, table_name) -%}
@@ -372,19 +442,20 @@
     {%- endif -%}
     {%- set decimal_comma = separator['separator'] == ',' %}
     select
+        {{ sql_string(raw_file_label(file)) }} as _raw_file,
         {{ raw_row_number(file) }} as _raw_row_number,
         {{ raw_row_hash(file, table_name) }} as _raw_row_hash,
         {%- for col, props in spec['columns'].items() %}
         {% if col in mapping and props['type'] == 'varchar' -%}
-        {{ raw_text_expression(raw_identifier(mapping[col]), file_types[mapping[col]]) }} as {{ col }}
+        {%- set value = raw_text_expression(raw_identifier(mapping[col]), file_types[mapping[col]]) -%}
         {%- elif col in mapping and props['type'] == 'double' and decimal_comma -%}
-        {{ decimal_comma_to_point(raw_identifier(mapping[col])) }} as {{ col }}
+        {%- set value = decimal_comma_to_point(raw_identifier(mapping[col])) -%}
         {%- elif col in mapping -%}
-        {{ raw_identifier(mapping[col]) }} as {{ col }}
+        {%- set value = raw_identifier(mapping[col]) -%}
         {%- else -%}
-        cast(null as {{ raw_contract_sql_type(props['type']) }}) as {{ col }}
-        {%- endif -%}{{ ',' if not loop.last }}
+        {%- set value = "cast(null as " ~ raw_contract_sql_type(props['type']) ~ ")" -%}
+        {%- endif -%}
+        {{ "cast(" ~ value ~ " as " ~ dbt.type_string() ~ ")" if as_text else value }} as {{ col }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ raw_reader(file, table_name) }}
-    {%- endif -%}
-{% endmacro %}
+{%- endmacro %}

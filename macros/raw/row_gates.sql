@@ -22,6 +22,14 @@
     {{ return(settings.get(reason, 'see README "Bad data"')) }}
 {% endmacro %}
 
+{#- The raw rows of a table as SQL, without ref() (for tests): its file, or its landed table next to raw_model. -#}
+{% macro raw_source_rows_sql(table_name, raw_model) %}
+    {%- if raw_layout(table_name) == 'folder' -%}
+        {{ return("select * from " ~ raw_model.incorporate(path={'identifier': raw_model.identifier ~ '_landed'})) }}
+    {%- endif -%}
+    {{ return(read_raw(table_name)) }}
+{% endmacro %}
+
 {#- Print why a row gate is over its threshold: top reasons, counts, three raw rows each, the setting. -#}
 {% macro rejected_share_explain(raw_model, threshold_var, min_rows) %}
     {%- set threshold = var(threshold_var) | string | trim -%}
@@ -39,11 +47,11 @@
     {%- set reasons = run_query("select reject_reason, count(*) as n from " ~ raw_model ~ " where reject_reason is not null group by reject_reason order by n desc, reject_reason limit 5") -%}
     {%- for reason in reasons.rows -%}
         {%- do lines.append("  " ~ reason[0] ~ ": " ~ reason[1] ~ " rows; to change: " ~ reject_reason_setting(reason[0])) -%}
-        {%- set examples = run_query("select src.* from (" ~ read_raw(table_name) ~ ") as src inner join (select _raw_row_number from " ~ raw_model ~ " where reject_reason = '" ~ reason[0] ~ "' order by _raw_row_number limit 3) as picked on src._raw_row_number = picked._raw_row_number order by src._raw_row_number") -%}
+        {%- set examples = run_query("select src.* from (" ~ raw_source_rows_sql(table_name, raw_model) ~ ") as src inner join (select _raw_file, _raw_row_number from " ~ raw_model ~ " where reject_reason = '" ~ reason[0] ~ "' order by " ~ raw_row_order() ~ " limit 3) as picked on src._raw_file = picked._raw_file and src._raw_row_number = picked._raw_row_number order by src._raw_file, src._raw_row_number") -%}
         {%- for example in examples.rows -%}
             {%- set values = [] -%}
             {%- for name in examples.column_names -%}
-                {%- if name != '_raw_row_hash' and (name == '_raw_row_number' or example[name] is not none) -%}
+                {%- if name not in ('_raw_row_hash', '_raw_file') and (name == '_raw_row_number' or example[name] is not none) -%}
                     {%- do values.append((('row' if name == '_raw_row_number' else name)) ~ "=" ~ ((example[name] | string)[:60])) -%}
                 {%- endif -%}
             {%- endfor -%}

@@ -10,7 +10,8 @@
 {#- Type (upper case, e.g. TIMESTAMP, BIGINT, VARCHAR) of each contract column as read_raw(table)
     delivers it (described, not read: Parquet keeps its types, CSV is all text); empty when not executing. -#}
 {% macro raw_column_types(table_name) %}
-    {%- if not execute -%}{{ return({}) }}{%- endif -%}
+    {#- the folder layout lands every column as text (read_raw) -#}
+    {%- if not execute or raw_layout(table_name) == 'folder' -%}{{ return({}) }}{%- endif -%}
     {%- set described = run_query(describe_query_sql('select * from (' ~ read_raw(table_name) ~ ') as raw_source')) -%}
     {%- set types = {} -%}
     {%- for row in described.rows -%}

@@ -37,25 +37,24 @@
         {%- if listing['ignored'] -%}
             {%- do log("raw " ~ table_name ~ ": not read (the file must be named exactly " ~ raw_file_names(table_name) | join(', ') ~ "): " ~ listing['ignored'] | join(', '), info=true) -%}
         {%- endif -%}
-        {%- if files | length > 1 -%}
+        {%- if listing.get('folder') -%}
+            {%- set status = raw_folder_status(table_name, listing) -%}
+        {%- elif files | length > 1 -%}
             {%- do status.update({'state': 'ambiguous'}) -%}
         {%- elif files | length == 1 -%}
-            {%- set file = files[0] -%}
-            {%- do status.update({'file': file}) -%}
-            {%- set size = run_query(raw_file_size_sql(file)).columns[0].values()[0] -%}
-            {%- if size == 0 -%}
-                {%- do status.update({'state': 'empty'}) -%}
-            {%- elif is_csv_file(file) -%}
-                {%- set scan = raw_csv_scan(table_name, file) -%}
-                {%- if scan['problem'] -%}
-                    {%- do problems.append(scan['problem']) -%}
-                    {%- do status.update({'state': 'unreadable'}) -%}
-                {%- else -%}
-                    {%- do status.update({'state': 'ok' if scan['rows'] > 0 else 'no_rows', 'rows': scan['rows']}) -%}
-                {%- endif -%}
-            {%- else -%}
-                {%- set rows = run_query("select count(*) from " ~ raw_reader(file, table_name)).columns[0].values()[0] -%}
-                {%- do status.update({'state': 'ok' if rows > 0 else 'no_rows', 'rows': rows}) -%}
+            {%- do status.update(raw_file_check(table_name, files[0], problems)) -%}
+        {%- endif -%}
+        {%- if status.get('layout') == 'folder' and status['state'] == 'ok' -%}
+            {%- set checked = [] -%}
+            {%- for file in status['files'] -%}
+                {%- do checked.append(raw_file_check(table_name, file, problems)) -%}
+            {%- endfor -%}
+            {%- set rows = checked | map(attribute='rows') | map('default', 0) | sum -%}
+            {%- set states = checked | map(attribute='state') | list -%}
+            {%- do status.update({'state': 'unreadable' if 'unreadable' in states else ('ok' if rows > 0 else 'no_rows'), 'rows': rows,
+                'file': table_name ~ "/ (" ~ status['files'] | length ~ " files)"}) -%}
+            {%- if status['skipped'] -%}
+                {%- do log("raw " ~ table_name ~ ": 0-byte files not read: " ~ status['skipped'] | join(', '), info=true) -%}
             {%- endif -%}
         {%- endif -%}
         {%- set state_problem = raw_file_state_problem(table_name, status) -%}
@@ -68,14 +67,18 @@
             {%- do log("raw " ~ table_name ~ ": " ~ status['file'] ~ " is " ~ ("empty (0 bytes)" if status['state'] == 'empty' else "header-only (no data rows)") ~ "; the optional table is treated as absent", info=true) -%}
         {%- endif -%}
         {%- if status['state'] == 'ok' -%}
-            {%- set matched = raw_column_matching(table_name, status['file']) -%}
-            {%- do problems.extend(matched['problems']) -%}
-            {%- if matched['problems'] -%}{%- do unreadable.append(table_name) -%}{%- endif -%}
-            {%- do usable.update({table_name: matched['mapping'].keys() | list}) -%}
-            {%- do log("raw " ~ table_name ~ ": " ~ status['file'] ~ " (" ~ status['rows'] ~ " rows)", info=true) -%}
-            {%- for note in raw_column_matching_notes(table_name, matched) -%}
-                {%- do log("raw " ~ table_name ~ ": " ~ note, info=true) -%}
+            {%- set present = [] -%}
+            {%- for file in (status['files'] if status.get('layout') == 'folder' else [status['file']]) -%}
+                {%- set matched = raw_column_matching(table_name, file) -%}
+                {%- do problems.extend(matched['problems']) -%}
+                {%- if matched['problems'] and table_name not in unreadable -%}{%- do unreadable.append(table_name) -%}{%- endif -%}
+                {%- for col in matched['mapping'] if col not in present -%}{%- do present.append(col) -%}{%- endfor -%}
+                {%- for note in raw_column_matching_notes(table_name, matched) -%}
+                    {%- do log("raw " ~ table_name ~ ": " ~ raw_file_label(file) ~ ": " ~ note, info=true) -%}
+                {%- endfor -%}
             {%- endfor -%}
+            {%- do usable.update({table_name: present}) -%}
+            {%- do log("raw " ~ table_name ~ ": " ~ status['file'] ~ " (" ~ status['rows'] ~ " rows)", info=true) -%}
         {%- endif -%}
     {%- endfor -%}
     {#- an orders file without amounts builds (row rule R8): money measures are NULL -#}
@@ -91,6 +94,24 @@
         {%- do problems.extend(raw_sample_problems(table_name, raw_file_status(table_name)['file'], usable[table_name])) -%}
     {%- endfor -%}
     {{ return(problems) }}
+{% endmacro %}
+
+{#- Check one raw file of a table: {'state': empty | unreadable | no_rows | ok, 'file', 'rows'}; a
+    malformed or wrongly encoded CSV file adds its message to problems. -#}
+{% macro raw_file_check(table_name, file, problems) %}
+    {%- set size = run_query(raw_file_size_sql(file)).columns[0].values()[0] -%}
+    {%- if size == 0 -%}
+        {{ return({'state': 'empty', 'file': file, 'rows': 0}) }}
+    {%- elif is_csv_file(file) -%}
+        {%- set scan = raw_csv_scan(table_name, file) -%}
+        {%- if scan['problem'] -%}
+            {%- do problems.append(scan['problem']) -%}
+            {{ return({'state': 'unreadable', 'file': file, 'rows': 0}) }}
+        {%- endif -%}
+        {{ return({'state': 'ok' if scan['rows'] > 0 else 'no_rows', 'file': file, 'rows': scan['rows']}) }}
+    {%- endif -%}
+    {%- set rows = run_query("select count(*) from " ~ raw_reader(file, table_name)).columns[0].values()[0] -%}
+    {{ return({'state': 'ok' if rows > 0 else 'no_rows', 'file': file, 'rows': rows}) }}
 {% endmacro %}
 
 {#- Problems with the values of a table's number and date columns, found in a sample of its rows

@@ -8,7 +8,24 @@
        exactly, case included; default '', NULL, null, N/A, NA, n/a, None, none, -, NaN, nan, #N/A). -#}
 {% macro clean_text(column) -%}
     {%- set trimmed = trim_whitespace('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') -%}
-    case when {{ trimmed }} in ({{ raw_null_tokens_sql() }}) then null else {{ trimmed }} end
+    case when {{ is_null_token(trimmed) }} then null else {{ trimmed }} end
+{%- endmacro %}
+
+{#- True when a (trimmed) text expression is one of the null tokens (raw_null_tokens_sql). -#}
+{% macro is_null_token(expression) -%}
+    {{ return(adapter.dispatch('is_null_token', 'customer_intelligence')(expression)) }}
+{%- endmacro %}
+
+{% macro default__is_null_token(expression) -%}
+    {{ expression }} in ({{ raw_null_tokens_sql() }})
+{%- endmacro %}
+
+{#- DuckDB rewrites an IN list of more than a few constants into a hash (mark) join, one per use and
+    all in the scan's pipeline, whose tables do not spill: the eight uses of base_raw__orders alone
+    held about 30 MB, and the model ran out of memory at a 40 MB limit. list_position() over a list
+    literal is a plain function call with the same result (null input: null, so not a token). -#}
+{% macro duckdb__is_null_token(expression) -%}
+    list_position([{{ raw_null_tokens_sql() }}], {{ expression }}) is not null
 {%- endmacro %}
 
 {#- The whitespace code points clean_text removes at both ends. -#}

@@ -16,7 +16,7 @@ lines as (
 
     select
         order_id,
-        row_number() over (partition by order_id order by _raw_row_number) as line_number,
+        row_number() over (partition by order_id order by {{ raw_row_order() }}) as line_number,
         product_id,
         coalesce(quantity, case when amount < 0 then -1 else 1 end) as quantity,
         unit_price,

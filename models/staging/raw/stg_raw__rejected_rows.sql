@@ -9,6 +9,7 @@ with
 
     select
         '{{ table_name }}' as source_table,
+        _raw_file,
         _raw_row_number,
         record_key,
         reject_reason

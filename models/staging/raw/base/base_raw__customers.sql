@@ -5,7 +5,7 @@ with
 
 source as (
 
-    {{ read_raw('customers') }}
+    {{ raw_rows('customers') }}
 
 ),
 
@@ -24,6 +24,7 @@ gender_codes as (
 typed as (
 
     select
+        source._raw_file,
         source._raw_row_number,
         {{ clean_key('source.customer_id') }} as customer_id,
         {{ dbt.hash(lookup_key('source.email')) }} as email_hash,
@@ -52,6 +53,7 @@ typed as (
 checked as (
 
     select
+        _raw_file,
         _raw_row_number,
         customer_id,
         email_hash,
@@ -112,7 +114,7 @@ ranked as (
             when reject_reason is null
                 then row_number() over (
                         partition by customer_id, reject_reason
-                        order by updated_at desc nulls last, _raw_row_number desc
+                        order by updated_at desc nulls last, {{ raw_row_order('desc') }}
                     )
         end as dedup_rank
     from checked
@@ -120,6 +122,7 @@ ranked as (
 )
 
 select
+    _raw_file,
     _raw_row_number,
     customer_id,
     customer_id as record_key,

@@ -9,7 +9,7 @@ with
 
 source as (
 
-    {{ read_raw('order_lines') }}
+    {{ raw_rows('order_lines') }}
 
 ),
 
@@ -25,6 +25,7 @@ valid_orders as (
 typed as (
 
     select
+        source._raw_file,
         source._raw_row_number,
         {{ clean_key('source.order_id') }} as order_id,
         {{ typed_raw_text('source.line_number', raw_types.get('line_number')) }} as line_number_raw,
@@ -76,7 +77,7 @@ numbered as (
         *,
         coalesce(
             line_number,
-            row_number() over (partition by order_id order by _raw_row_number)
+            row_number() over (partition by order_id order by {{ raw_row_order() }})
         ) as line_number_final
     from checked
 
@@ -90,7 +91,7 @@ ranked as (
             when reject_reason is null
                 then row_number() over (
                         partition by order_id, line_number_final
-                        order by _raw_row_number desc
+                        order by {{ raw_row_order('desc') }}
                     )
         end as dedup_rank
     from numbered
@@ -98,6 +99,7 @@ ranked as (
 )
 
 select
+    _raw_file,
     _raw_row_number,
     order_id,
     cast(line_number_final as {{ dbt.type_bigint() }}) as line_number,

@@ -19,7 +19,7 @@ with
 
 source as (
 
-    {{ read_raw('orders') }}
+    {{ raw_rows('orders') }}
 
 ),
 
@@ -59,12 +59,13 @@ known_customers as (
 typed as (
 
     select
+        source._raw_file,
         source._raw_row_number,
         source._raw_row_hash,
         {% if has_order_id -%}
         {{ clean_key('source.order_id') }} as order_id,
         {%- else -%}
-        'row-' || cast(source._raw_row_number + 1 as {{ dbt.type_string() }}) as order_id,
+        'row-' || {% if raw_layout('orders') == 'folder' %}source._raw_file || '-' || {% endif %}cast(source._raw_row_number + 1 as {{ dbt.type_string() }}) as order_id,
         {%- endif %}
         {{ clean_key('source.customer_id') }} as customer_id,
         {{ typed_raw_text('source.order_ts', raw_types.get('order_ts')) }} as order_ts_raw,
@@ -142,7 +143,7 @@ copies as (
             when row_reject_reason is null
                 then row_number() over (
                         partition by _raw_row_hash
-                        order by _raw_row_number {% if not line_grain %}desc{% endif %}
+                        order by {{ raw_row_order('desc' if not line_grain else '') }}
                     )
         end as copy_number
     from checked
@@ -170,7 +171,7 @@ versions as (
             when row_reject_reason is null and copy_number = 1
                 then row_number() over (
                         partition by order_id, case when row_reject_reason is null and copy_number = 1 then 1 else 0 end
-                        order by updated_at desc nulls last, _raw_row_number desc
+                        order by updated_at desc nulls last, {{ raw_row_order('desc') }}
                     )
         end > 1 as is_superseded
         {%- endif %}
@@ -287,6 +288,7 @@ flagged as (
 )
 
 select
+    _raw_file,
     _raw_row_number,
     order_id,
     order_id as record_key,

@@ -3,13 +3,14 @@ with
 
 source as (
 
-    {{ read_raw('products') }}
+    {{ raw_rows('products') }}
 
 ),
 
 typed as (
 
     select
+        _raw_file,
         _raw_row_number,
         {{ clean_key('product_id') }} as product_id,
         {{ clean_text('product_name') }} as product_name,
@@ -23,6 +24,7 @@ typed as (
 checked as (
 
     select
+        _raw_file,
         _raw_row_number,
         product_id,
         product_name,
@@ -46,13 +48,14 @@ ranked as (
         *,
         case
             when reject_reason is null
-                then row_number() over (partition by product_id order by _raw_row_number desc)
+                then row_number() over (partition by product_id order by {{ raw_row_order('desc') }})
         end as dedup_rank
     from checked
 
 )
 
 select
+    _raw_file,
     _raw_row_number,
     product_id,
     product_id as record_key,

@@ -1,0 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+    pre_hook="{{ raw_landed_prune('customers') }}") }}
+-- Raw-row grain: one row per row of the files of the customers folder (<raw dir>/customers/), as text, with its
+-- file and that file's version; loaded once per file version (macros/raw/raw_landing.sql).
+{{ raw_landed('customers') }}
