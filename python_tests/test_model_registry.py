@@ -121,11 +121,11 @@ def test_registry_rows_round_trip_and_number_versions(tmp_path):
 def run_segments(orders: pd.DataFrame, con, as_of=AS_OF, **cadence):
     """The segments of ``orders`` through model_runs with a registry (memo cleared: a new dbt process)."""
     model_runs._MEMO.clear()
-    return model_runs.segments(orders, None, None, as_of, 3, 42, cadence=model_runs.Cadence(con, **cadence))
+    return model_runs.segments(orders, None, None, as_of, 3, 42, cadence=model_runs.Cadence(con, "reg", **cadence))
 
 
 def versions(con) -> list[int]:
-    return [r[0] for r in con.execute(f"select model_version from {registry.REGISTRY_TABLE} order by 1").fetchall()]
+    return [r[0] for r in con.execute("select model_version from reg.ml_model_registry order by 1").fetchall()]
 
 
 def test_segments_fit_once_then_score_with_the_registered_model(tmp_path, caplog):
@@ -134,7 +134,7 @@ def test_segments_fit_once_then_score_with_the_registered_model(tmp_path, caplog
         fitted = run_segments(orders, con)
         assert versions(con) == [1]
         assert "segments: refit (no fitted model in the registry)" in caplog.text
-        stored = registry.latest(con, "segments")
+        stored = registry.latest(con, "segments", "reg")
         assert stored["feature_list"] == list(SEGMENT_FEATURES) and stored["method"] == "kmeans"
         assert stored["validation_metrics"]["k"] == 3 and "scikit-learn" in stored["library_versions"]
         assert len(stored["parameters"]["centres"]) == 3
@@ -162,14 +162,14 @@ def test_a_model_older_than_the_cadence_refits_and_a_new_day_within_it_does_not(
         run_segments(orders, con, as_of=AS_OF + pd.Timedelta(days=7))
         assert versions(con) == [1, 2]
         assert "segments: refit (the model is 7 days old (ml_refit_days = 7))" in caplog.text
-        assert str(registry.latest(con, "segments")["fit_as_of_date"]) == "2024-07-08"
+        assert str(registry.latest(con, "segments", "reg")["fit_as_of_date"]) == "2024-07-08"
 
 
 def test_an_incompatible_or_drifted_model_refits(tmp_path, caplog):
     orders = small_orders()
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con, caplog.at_level(logging.INFO):
         run_segments(orders, con)
-        con.execute(f"update {registry.REGISTRY_TABLE} set library_versions = '{{\"scikit-learn\": \"0.1\"}}'")
+        con.execute("update reg.ml_model_registry set library_versions = '{\"scikit-learn\": \"0.1\"}'")
         run_segments(orders, con)
         assert versions(con) == [1, 2]
         assert "incompatible: the library versions differ" in caplog.text
@@ -194,10 +194,12 @@ def test_without_a_registry_every_run_fits_as_before():
     pd.testing.assert_frame_equal(plain[1], direct[1], check_exact=True)
 
 
-def test_cadence_options_are_validated():
-    cadence = model_runs.cadence_from_options(None, {"ml_refit_days": "3", "ml_drift_percent": "25",
-                                                     "ml_force_refit": "True"})
+def test_cadence_options_are_validated_and_the_registry_sits_beside_the_marts():
+    options = {"ml_refit_days": "3", "ml_drift_percent": "25", "ml_force_refit": "True"}
+    cadence = model_runs.cadence_from_options(None, options, "analytics_ciq_marts")
     assert (cadence.registry, cadence.refit_days, cadence.drift_threshold, cadence.force) == (None, 3, 0.25, True)
+    assert cadence.schema == "analytics_ciq_ml_registry"
+    assert model_runs.cadence_from_options(None, {}).schema == "ml_registry"
     with pytest.raises(ValueError, match="var ml_force_refit must be true or false"):
         model_runs.cadence_from_options(None, {"ml_force_refit": "yes"})
     with pytest.raises(ValueError, match="var ml_refit_days must be a whole number"):

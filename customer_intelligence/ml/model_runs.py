@@ -107,13 +107,14 @@ class Cadence:
     every run fits, as a unit test or a Spark build does)."""
 
     registry: Any = None
+    schema: str = reg.REGISTRY_SCHEMA
     refit_days: int = reg.DEFAULT_REFIT_DAYS
     drift_threshold: float = reg.DEFAULT_DRIFT_THRESHOLD
     force: bool = False
 
     def key(self) -> tuple:
         """The memo key part of the cadence (a run with another cadence recomputes)."""
-        return (self.registry is not None, self.refit_days, self.drift_threshold, self.force)
+        return (self.registry is not None, self.schema, self.refit_days, self.drift_threshold, self.force)
 
 
 def _fit_entry(analysis: str, method: str, summary: dict, features: list[str], options: dict, reason: str,
@@ -142,23 +143,23 @@ def _segments_with_cadence(features: pd.DataFrame, orders: pd.DataFrame, as_of, 
     """Score with the registry's fitted k-means model, or ``fit()`` and register the fit (with a log line
     saying why, :func:`~customer_intelligence.ml.registry.refit_reason`)."""
     summary = reg.data_summary(orders, as_of)
-    entry = reg.latest(cadence.registry, "segments")
+    entry = reg.latest(cadence.registry, "segments", cadence.schema)
     reason = reg.refit_reason(entry, as_of, summary, list(SEGMENT_FEATURES), options, cadence.refit_days,
                               cadence.drift_threshold, cadence.force)
     if reason is None and entry["parameters"] is not None:
         scored = score_segments(features, entry["parameters"])
         if scored is not None:
-            log.info("segments: scored with fitted model v%d (as of %s), no refit",
-                     entry["model_version"], entry["fit_as_of_date"])
+            reg.announce(f"segments: scored with fitted model v{entry['model_version']} (fitted as of "
+                         f"{entry['fit_as_of_date']}), no refit")
             return scored
         reason = "a fitted cluster would have no customer"
-    log.info("segments: refit (%s)", reason)
+    reg.announce(f"segments: refit ({reason})")
     tables = fit()
     state = segment_state(features, tables[1])
     if state is not None:
         metrics = {"silhouette": state["silhouette"], "k": state["k"], "customers": len(features)}
-        reg.save(cadence.registry, _fit_entry("segments", "kmeans", summary, SEGMENT_FEATURES, options, reason,
-                                              metrics, state, as_of))
+        row = _fit_entry("segments", "kmeans", summary, SEGMENT_FEATURES, options, reason, metrics, state, as_of)
+        reg.save(cadence.registry, row, cadence.schema)
     return tables
 
 
@@ -203,9 +204,10 @@ def _register_every_fit(cadence: Cadence, analysis: str, tables: tuple[pd.DataFr
     method = str(tables[0][method_column].iloc[0]) if len(tables[0]) else ""
     metrics = json.loads(tables[1].to_json(orient="records", date_format="iso"))
     reason = "refit every build (no score-only path for this analysis yet)"
-    log.info("%s: %s", analysis, reason)
-    reg.save(cadence.registry, _fit_entry(analysis, method, reg.data_summary(orders, as_of), features, options,
-                                          reason, metrics, {"chosen_method": method}, as_of))
+    reg.announce(f"{analysis}: {reason}")
+    summary = reg.data_summary(orders, as_of)
+    row = _fit_entry(analysis, method, summary, features, options, reason, metrics, {"chosen_method": method}, as_of)
+    reg.save(cadence.registry, row, cadence.schema)
 
 
 def churn(
@@ -331,22 +333,25 @@ def parse_bool_option(value: Any, name: str) -> bool:
     return text == "true"
 
 
-def cadence_from_options(session: Any, options: dict[str, Any]) -> Cadence:
-    """The :class:`Cadence` of a dbt build: the registry in the model's DuckDB ``session`` (none on Spark)
-    and the vars ``ml_refit_days``, ``ml_drift_percent`` and ``ml_force_refit`` (defaults when absent)."""
+def cadence_from_options(session: Any, options: dict[str, Any], marts_schema: str = "marts") -> Cadence:
+    """The :class:`Cadence` of a dbt build: the registry in the model's DuckDB ``session`` (none on Spark),
+    in the schema beside ``marts_schema`` (:func:`~customer_intelligence.ml.registry.registry_schema`), and
+    the vars ``ml_refit_days``, ``ml_drift_percent`` and ``ml_force_refit`` (defaults when absent)."""
     registry = None if session is None or is_spark_session(session) else session
     days = options.get("ml_refit_days", reg.DEFAULT_REFIT_DAYS)
     percent = options.get("ml_drift_percent", round(reg.DEFAULT_DRIFT_THRESHOLD * 100))
     return Cadence(
         registry=registry,
+        schema=reg.registry_schema(marts_schema),
         refit_days=int(parse_int_option(days, "ml_refit_days", 1, 3650)),
         drift_threshold=int(parse_int_option(percent, "ml_drift_percent", 1, 1000)) / 100.0,
         force=parse_bool_option(options.get("ml_force_refit", False), "ml_force_refit"),
     )
 
 
-def dbt_model(session: Any, analysis: str, table: int, options: dict[str, Any] | None, **refs: Any) -> Any:
-    """The whole body of an ML model file after its ``dbt.ref()`` / ``dbt.config.get()`` calls.
+def dbt_model(dbt: Any, session: Any, analysis: str, table: int, options: dict[str, Any] | None, **refs: Any) -> Any:
+    """The whole body of an ML model file after its ``dbt.ref()`` / ``dbt.config.get()`` calls (``dbt`` is
+    the model's dbt object, read only for its own schema, ``dbt.this.schema``).
 
     ``refs`` are the relations the file referenced (``orders``, ``customers``, ``as_of``, and for segments
     ``categories`` and ``definitions``; ``after`` only orders the build and is not read), ``options`` the
@@ -358,5 +363,6 @@ def dbt_model(session: Any, analysis: str, table: int, options: dict[str, Any] |
     known = ("segment_k", "churn_horizon_days", "ml_random_state")
     known += ("at_risk_inactivity_days", "churn_inactivity_days")
     picked = {name: value for name, value in options.items() if name in known}
-    tables = run(analysis, to_pandas, cadence_from_options(session, options), **refs, **picked)
+    cadence = cadence_from_options(session, options, str(dbt.this.schema))
+    tables = run(analysis, to_pandas, cadence, **refs, **picked)
     return from_pandas(tables[table], session)

@@ -17,13 +17,17 @@ to refit:
 * it is incompatible: another feature list, other library versions, other options (k, seed, horizon,
   the segment definitions and their vars);
 * the data drifted: the customer count or the mean completed order value differs from the fit's by more
-  than ``ml_drift_threshold`` (default 0.10, i.e. 10 %), see :func:`drift`.
+  than var ``ml_drift_percent`` (default 10 %), see :func:`drift`.
+
+In a build the table lives in schema ``ml_registry`` (:func:`registry_schema`: ``<prefix>ml_registry`` when
+the project runs as a dbt package).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 import platform
 from collections.abc import Mapping
 from typing import Any
@@ -32,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "announce",
     "DEFAULT_DRIFT_THRESHOLD",
     "DEFAULT_REFIT_DAYS",
     "REGISTRY_COLUMNS",
@@ -41,11 +46,15 @@ __all__ = [
     "latest",
     "library_versions",
     "refit_reason",
+    "registry_schema",
     "save",
 ]
 
+log = logging.getLogger(__name__)
+
 REGISTRY_SCHEMA = "ml_registry"
 REGISTRY_TABLE = f"{REGISTRY_SCHEMA}.ml_model_registry"
+REGISTRY_NAME = "ml_model_registry"
 DEFAULT_REFIT_DAYS = 7
 DEFAULT_DRIFT_THRESHOLD = 0.10
 
@@ -68,6 +77,17 @@ REGISTRY_COLUMNS: dict[str, str] = {
     "parameters": "varchar",
 }
 _JSON_COLUMNS = ("feature_list", "options", "library_versions", "validation_metrics", "parameters")
+
+
+def announce(message: str) -> None:
+    """Log a cadence decision where a build shows it: dbt's log and console (through dbt's adapter logger,
+    when dbt is installed) and this module's Python logger (``INFO``)."""
+    log.info(message)
+    try:
+        from dbt.adapters.events.logging import AdapterLogger
+    except ImportError:  # the package used without dbt
+        return
+    AdapterLogger("customer_intelligence").info(message)
 
 
 def library_versions() -> dict[str, str]:
@@ -140,7 +160,7 @@ def refit_reason(
             return f"incompatible: the {name} differs from the fit's ({then} -> {now})"
     shift = drift(entry, summary)
     if shift > drift_threshold:
-        return f"the data drifted by {shift:.1%} since the fit (ml_drift_threshold = {drift_threshold:.0%})"
+        return f"the data drifted by {shift:.1%} since the fit (ml_drift_percent = {drift_threshold:.0%})"
     return None
 
 
@@ -159,18 +179,32 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON data: {type(value).__name__}")
 
 
-def _ensure_table(con: Any) -> None:
-    con.execute(f"create schema if not exists {REGISTRY_SCHEMA}")
+def registry_schema(marts_schema: str) -> str:
+    """The registry's schema beside the ML marts' schema: ``ml_registry`` standalone (marts in ``marts``),
+    ``<prefix>ml_registry`` when the project runs as a package (marts in e.g. ``analytics_ciq_marts``)."""
+    return marts_schema[: -len("marts")] + REGISTRY_SCHEMA if marts_schema.endswith("marts") else REGISTRY_SCHEMA
+
+
+def _table(schema: str) -> str:
+    if not schema.replace("_", "").isalnum():
+        raise ValueError(f"registry schema must be letters, digits and underscores, got: {schema!r}")
+    return f'"{schema}".{REGISTRY_NAME}'
+
+
+def _ensure_table(con: Any, schema: str) -> str:
+    table = _table(schema)
+    con.execute(f'create schema if not exists "{schema}"')
     columns = ", ".join(f"{name} {kind}" for name, kind in REGISTRY_COLUMNS.items())
-    con.execute(f"create table if not exists {REGISTRY_TABLE} ({columns}, primary key (analysis, model_version))")
+    con.execute(f"create table if not exists {table} ({columns}, primary key (analysis, model_version))")
+    return table
 
 
-def latest(con: Any, analysis: str) -> dict[str, Any] | None:
+def latest(con: Any, analysis: str, schema: str = REGISTRY_SCHEMA) -> dict[str, Any] | None:
     """The latest registry row of ``analysis`` with its JSON columns decoded, or ``None``."""
-    _ensure_table(con)
+    table = _ensure_table(con, schema)
     names = list(REGISTRY_COLUMNS)
     row = con.execute(
-        f"select {', '.join(names)} from {REGISTRY_TABLE} where analysis = ? order by model_version desc limit 1",
+        f"select {', '.join(names)} from {table} where analysis = ? order by model_version desc limit 1",
         [analysis],
     ).fetchone()
     if row is None:
@@ -181,17 +215,17 @@ def latest(con: Any, analysis: str) -> dict[str, Any] | None:
     return entry
 
 
-def save(con: Any, entry: Mapping[str, Any]) -> int:
+def save(con: Any, entry: Mapping[str, Any], schema: str = REGISTRY_SCHEMA) -> int:
     """Append ``entry`` (every :data:`REGISTRY_COLUMNS` key but ``model_version``, JSON columns as data)
     as the next version of its analysis; returns that version."""
-    _ensure_table(con)
+    table = _ensure_table(con, schema)
     (version,) = con.execute(
-        f"select coalesce(max(model_version), 0) + 1 from {REGISTRY_TABLE} where analysis = ?", [entry["analysis"]]
+        f"select coalesce(max(model_version), 0) + 1 from {table} where analysis = ?", [entry["analysis"]]
     ).fetchone()
     row = {**entry, "model_version": int(version)}
     for name in _JSON_COLUMNS:
         row[name] = json.dumps(row[name], default=_json_default, sort_keys=True)
     names = list(REGISTRY_COLUMNS)
     placeholders = ", ".join("?" for _ in names)
-    con.execute(f"insert into {REGISTRY_TABLE} ({', '.join(names)}) values ({placeholders})", [row[n] for n in names])
+    con.execute(f"insert into {table} ({', '.join(names)}) values ({placeholders})", [row[n] for n in names])
     return int(version)

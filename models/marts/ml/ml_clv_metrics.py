@@ -11,4 +11,4 @@ def model(dbt, session):
     after = dbt.ref("ml_customer_clv")
     inputs = {"orders": dbt.ref("int_ml_orders"), "customers": dbt.ref("dim_customers")}
     inputs["as_of"] = dbt.ref("int_as_of_date")
-    return model_runs.dbt_model(session, "clv", 1, dbt.config.get("ml_options"), after=after, **inputs)
+    return model_runs.dbt_model(dbt, session, "clv", 1, dbt.config.get("ml_options"), after=after, **inputs)

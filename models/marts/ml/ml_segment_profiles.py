@@ -11,4 +11,4 @@ def model(dbt, session):
     refs = {"categories": dbt.ref("int_customer_category_spend"), "definitions": dbt.ref("segment_definitions")}
     refs.update(orders=dbt.ref("int_ml_orders"), customers=dbt.ref("dim_customers"), as_of=dbt.ref("int_as_of_date"))
     after, options = dbt.ref("ml_customer_segments"), dbt.config.get("ml_options")
-    return model_runs.dbt_model(session, "segments", 1, options, after=after, **refs)
+    return model_runs.dbt_model(dbt, session, "segments", 1, options, after=after, **refs)
