@@ -204,3 +204,44 @@ def test_cadence_options_are_validated_and_the_registry_sits_beside_the_marts():
         model_runs.cadence_from_options(None, {"ml_force_refit": "yes"})
     with pytest.raises(ValueError, match="var ml_refit_days must be a whole number"):
         model_runs.cadence_from_options(None, {"ml_refit_days": "0"})
+
+
+def test_a_small_frame_round_trips_through_json_data_to_the_bit():
+    import json
+
+    from customer_intelligence.ml.fitted import frame_from_data, frame_to_data
+
+    frame = pd.DataFrame(
+        {
+            "method": pd.array(["a", "b"], dtype="str"),
+            "chosen": [True, False],
+            "day": pd.to_datetime(["2024-01-01", None]).astype("datetime64[us]"),
+            "rows": np.array([3, 4], dtype=np.int64),
+            "mae": [0.1 + 0.2, float("nan")],
+        }
+    )
+    back = frame_from_data(json.loads(json.dumps(frame_to_data(frame))))
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+
+
+def run_clv(orders: pd.DataFrame, con, as_of=AS_OF, **cadence):
+    """CLV through model_runs with a registry (memo cleared: a new dbt process)."""
+    model_runs._MEMO.clear()
+    return model_runs.clv(orders, as_of, 90, 42, cadence=model_runs.Cadence(con, "reg", **cadence))
+
+
+def test_clv_reuses_the_fitted_choice_and_metrics_while_fresh(tmp_path, caplog):
+    # one order per customer: BG/NBD is not identifiable (no repeat purchase), so the test fits in a second, and
+    # validation chooses a method other than the default (decayed_rate_x_aov), which the reuse must keep
+    orders = small_orders(customers=60).drop_duplicates("customer_id")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con, caplog.at_level(logging.INFO):
+        fitted = run_clv(orders, con)
+        assert fitted[0]["clv_method"].iloc[0] != "bgnbd_gamma_gamma"
+        assert "clv: refit (no fitted model in the registry)" in caplog.text
+        scored = run_clv(orders, con)
+        assert "clv: scored with the method of fitted model v1" in caplog.text
+        rows = con.execute("select model_version, method from reg.ml_model_registry where analysis = 'clv'").fetchall()
+    assert rows == [(1, fitted[0]["clv_method"].iloc[0])]
+    # the same data scored with the fit's method and metrics gives the fit's tables
+    pd.testing.assert_frame_equal(scored[0], fitted[0], check_exact=True)
+    pd.testing.assert_frame_equal(scored[1], fitted[1], check_exact=True)

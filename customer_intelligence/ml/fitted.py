@@ -5,10 +5,14 @@ used, the scaler's means and scales, the centres in standardised space ordered b
 centres in original units, the segment names, ``k`` and the fit's silhouette. Scoring with them
 assigns every customer to the nearest stored centre; the profiles are recomputed on the scored
 customers (sizes, revenue, means) and keep the fit's centres, ``k`` and silhouette.
+
+A small table (the CLV validation metrics) is kept with :func:`frame_to_data` and read back, to the bit
+and with its column types, with :func:`frame_from_data`.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +21,7 @@ import pandas as pd
 from customer_intelligence.ml.features import LOG_FEATURES, SEGMENT_FEATURES, model_matrix, transformed_features
 from customer_intelligence.ml.segments import segment_profiles
 
-__all__ = ["score_segments", "segment_state"]
+__all__ = ["frame_from_data", "frame_to_data", "score_segments", "segment_state"]
 
 
 def _sorted(features: pd.DataFrame) -> pd.DataFrame:
@@ -85,3 +89,39 @@ def score_segments(features: pd.DataFrame, state: dict[str, Any]) -> tuple[pd.Da
     centres = pd.DataFrame(state["centres_original"], columns=list(SEGMENT_FEATURES))
     centres.index = pd.Index(np.arange(k), name="cluster_id")
     return assignments, segment_profiles(feats, assignments, centres, k, float(state["silhouette"]))
+
+
+def _cell(value: Any) -> Any:
+    """A frame cell as JSON data: numbers and strings as they are, timestamps as ISO text, missing as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def frame_to_data(frame: pd.DataFrame) -> dict[str, Any]:
+    """A small frame as JSON-ready data: its columns, their dtypes and its rows (floats exact: JSON keeps
+    every digit of a double)."""
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "dtypes": [str(t) for t in frame.dtypes],
+        "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)],
+    }
+
+
+def frame_from_data(data: dict[str, Any]) -> pd.DataFrame:
+    """The frame :func:`frame_to_data` kept, with its column types."""
+    frame = pd.DataFrame(data["rows"], columns=data["columns"], dtype=object)
+    out = {}
+    for column, dtype in zip(data["columns"], data["dtypes"], strict=True):
+        values = frame[column]
+        if dtype.startswith("datetime64"):
+            out[column] = pd.to_datetime(values).astype(dtype)
+        elif dtype in ("float64", "float32"):
+            out[column] = pd.to_numeric(values.where(values.notna(), np.nan)).astype(dtype)
+        else:
+            out[column] = values.astype(dtype)
+    return pd.DataFrame(out, columns=data["columns"])
