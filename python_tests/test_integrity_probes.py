@@ -88,12 +88,14 @@ def integrity_build(tmp_path_factory):
 
 
 def relation_names(build) -> set[str]:
-    """schema.name of every table or view the project's nodes and hooks are meant to create."""
+    """schema.name of every table or view the project's nodes, hooks and declared sources are meant to create."""
     manifest = json.loads((build.target_dir / "manifest.json").read_text())
     names = {"dbt_meta.build_invocation"}
     for node in manifest["nodes"].values():
         if node["resource_type"] in ("model", "seed", "snapshot"):
             names.add(f"{node['schema']}.{node.get('alias') or node['name']}")
+    for source in manifest["sources"].values():  # e.g. the model registry the Python models write
+        names.add(f"{source['schema']}.{source.get('identifier') or source['name']}")
     return names
 
 

@@ -12,17 +12,23 @@ recomputes, so the memo can change speed, never results.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from customer_intelligence.ml.churn import churn_tables
+from customer_intelligence.ml import registry as reg
+from customer_intelligence.ml.churn import MODEL_FEATURES, churn_tables
 from customer_intelligence.ml.clv import clv_table
-from customer_intelligence.ml.features import customer_features, has_amounts
+from customer_intelligence.ml.features import SEGMENT_FEATURES, customer_features, has_amounts
+from customer_intelligence.ml.fitted import frame_from_data, frame_to_data, score_segments, segment_state
+from customer_intelligence.ml.frames import from_pandas, is_spark_session, to_pandas
 from customer_intelligence.ml.segments import segments_from_features
 
 log = logging.getLogger(__name__)
@@ -94,6 +100,69 @@ def memoised(
         return _MEMO[key]
 
 
+@dataclass(frozen=True)
+class Cadence:
+    """Where fitted models are kept and when they are refitted (:mod:`customer_intelligence.ml.registry`):
+    ``registry`` is a DuckDB connection holding ``ml_registry.ml_model_registry``, or ``None`` (no registry:
+    every run fits, as a unit test or a Spark build does)."""
+
+    registry: Any = None
+    schema: str = reg.REGISTRY_SCHEMA
+    refit_days: int = reg.DEFAULT_REFIT_DAYS
+    drift_threshold: float = reg.DEFAULT_DRIFT_THRESHOLD
+    force: bool = False
+
+    def key(self) -> tuple:
+        """The memo key part of the cadence (a run with another cadence recomputes)."""
+        return (self.registry is not None, self.schema, self.refit_days, self.drift_threshold, self.force)
+
+
+def _fit_entry(analysis: str, method: str, summary: dict, features: list[str], options: dict, reason: str,
+               metrics: Any, parameters: Any, as_of: Any) -> dict[str, Any]:
+    """A registry row (:data:`~customer_intelligence.ml.registry.REGISTRY_COLUMNS`) for a fit made now."""
+    return {
+        "analysis": analysis,
+        "fitted_at": _dt.datetime.now(_dt.UTC).replace(tzinfo=None),
+        "fit_as_of_date": pd.Timestamp(as_of).date(),
+        "training_start_date": summary["training_start_date"],
+        "training_end_date": summary["training_end_date"],
+        "customers": summary["customers"],
+        "mean_order_value": summary["mean_order_value"],
+        "method": method,
+        "refit_reason": reason,
+        "feature_list": list(features),
+        "options": options,
+        "library_versions": reg.library_versions(),
+        "validation_metrics": metrics,
+        "parameters": parameters,
+    }
+
+
+def _segments_with_cadence(features: pd.DataFrame, orders: pd.DataFrame, as_of, cadence: Cadence,
+                           options: dict, fit: Callable[[], tuple[pd.DataFrame, pd.DataFrame]]):
+    """Score with the registry's fitted k-means model, or ``fit()`` and register the fit (with a log line
+    saying why, :func:`~customer_intelligence.ml.registry.refit_reason`)."""
+    summary = reg.data_summary(orders, as_of)
+    entry = reg.latest(cadence.registry, "segments", cadence.schema)
+    reason = reg.refit_reason(entry, as_of, summary, list(SEGMENT_FEATURES), options, cadence.refit_days,
+                              cadence.drift_threshold, cadence.force)
+    if reason is None and entry["parameters"] is not None:
+        scored = score_segments(features, entry["parameters"])
+        if scored is not None:
+            reg.announce(f"segments: scored with fitted model v{entry['model_version']} (fitted as of "
+                         f"{entry['fit_as_of_date']}), no refit")
+            return scored
+        reason = "a fitted cluster would have no customer"
+    reg.announce(f"segments: refit ({reason})")
+    tables = fit()
+    state = segment_state(features, tables[1])
+    if state is not None:
+        metrics = {"silhouette": state["silhouette"], "k": state["k"], "customers": len(features)}
+        row = _fit_entry("segments", "kmeans", summary, SEGMENT_FEATURES, options, reason, metrics, state, as_of)
+        reg.save(cadence.registry, row, cadence.schema)
+    return tables
+
+
 def segments(
     orders: pd.DataFrame,
     categories: pd.DataFrame,
@@ -103,41 +172,117 @@ def segments(
     random_state: int,
     definitions: pd.DataFrame | None = None,
     variables: dict[str, float] | None = None,
+    cadence: Cadence | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customer_segments, segment_profiles), computed once per input (features computed once); rules
-    below :data:`~customer_intelligence.ml.segments.MIN_KMEANS_CUSTOMERS`."""
+    below :data:`~customer_intelligence.ml.segments.MIN_KMEANS_CUSTOMERS`. With a registry in ``cadence``,
+    a fresh compatible fitted model scores instead of a new fit."""
+    cadence = cadence or Cadence()
 
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         features = customer_features(orders, as_of, categories, customers)
-        return segments_from_features(features, k, random_state, has_amounts(orders), definitions, variables)
 
-    params = (str(as_of), k, random_state, tuple(sorted((variables or {}).items())))
+        def fit() -> tuple[pd.DataFrame, pd.DataFrame]:
+            return segments_from_features(features, k, random_state, has_amounts(orders), definitions, variables)
+
+        if cadence.registry is None:
+            return fit()
+        options = {"k": k, "random_state": random_state, "variables": dict(sorted((variables or {}).items())),
+                   "definitions": list(frame_fingerprint(definitions)), "with_amounts": has_amounts(orders)}
+        return _segments_with_cadence(features, orders, as_of, cadence, options, fit)
+
+    params = (str(as_of), k, random_state, tuple(sorted((variables or {}).items())), cadence.key())
     return memoised("segments", params, orders, compute, categories, customers, definitions)
 
 
+def _register_every_fit(cadence: Cadence, analysis: str, tables: tuple[pd.DataFrame, pd.DataFrame],
+                        method_column: str, features: list[str], options: dict, as_of, orders) -> None:
+    """Churn refits every build (its fits are inside ``churn_tables``, which has no score-only entry point
+    yet): each fit is still registered with its validation metrics."""
+    if cadence.registry is None:
+        return
+    method = str(tables[0][method_column].iloc[0]) if len(tables[0]) else ""
+    metrics = json.loads(tables[1].to_json(orient="records", date_format="iso"))
+    reason = "refit every build (no score-only path for this analysis yet)"
+    reg.announce(f"{analysis}: {reason}")
+    summary = reg.data_summary(orders, as_of)
+    row = _fit_entry(analysis, method, summary, features, options, reason, metrics, {"chosen_method": method}, as_of)
+    reg.save(cadence.registry, row, cadence.schema)
+
+
 def churn(
-    orders: pd.DataFrame, customers: pd.DataFrame, as_of, horizon_days: int, random_state: int
+    orders: pd.DataFrame, customers: pd.DataFrame, as_of, horizon_days: int, random_state: int,
+    cadence: Cadence | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customer_churn, churn_model_metrics), computed once per input."""
-    return memoised(
-        "churn",
-        (str(as_of), horizon_days, random_state),
-        orders,
-        lambda: churn_tables(orders, customers, as_of=as_of, horizon_days=horizon_days, random_state=random_state),
-        customers,
-    )
+    """(customer_churn, churn_model_metrics), computed once per input (and registered, see
+    :func:`_register_every_fit`)."""
+    cadence = cadence or Cadence()
+
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+        tables = churn_tables(orders, customers, as_of=as_of, horizon_days=horizon_days, random_state=random_state)
+        options = {"horizon_days": horizon_days, "random_state": random_state}
+        _register_every_fit(cadence, "churn", tables, "scoring_method", MODEL_FEATURES, options, as_of, orders)
+        return tables
+
+    return memoised("churn", (str(as_of), horizon_days, random_state, cadence.key()), orders, compute, customers)
+
+
+@contextlib.contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """Warnings of ``logger`` off for the block (the lock of :func:`exclusive` is held: no other model logs)."""
+    target = logging.getLogger(logger)
+    level = target.level
+    target.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        target.setLevel(level)
+
+
+#: What the CLV candidates read (no feature matrix: each predicts from the completed orders' dates and amounts).
+CLV_FEATURES = ["completed order dates", "completed order net revenue"]
+
+
+def _clv_with_cadence(orders: pd.DataFrame, as_of, horizon_days: int, random_state: int, cadence: Cadence):
+    """CLV with the registry: while the fit is fresh and compatible, the method it chose scores again and
+    its validation metrics are reused (``clv_table`` with that method and no held-back periods: only the
+    scoring predictions run, no validation or held-back fits); otherwise a full ``clv_table`` run, registered."""
+    summary = reg.data_summary(orders, as_of)
+    options = {"horizon_days": horizon_days, "random_state": random_state, "with_amounts": has_amounts(orders)}
+    entry = reg.latest(cadence.registry, "clv", cadence.schema)
+    reason = reg.refit_reason(entry, as_of, summary, CLV_FEATURES, options, cadence.refit_days,
+                              cadence.drift_threshold, cadence.force)
+    if reason is None and (entry["parameters"] or {}).get("metrics") is not None:
+        method = entry["parameters"]["chosen_method"]
+        reg.announce(f"clv: scored with the method of fitted model v{entry['model_version']} ({method}, fitted as of "
+                     f"{entry['fit_as_of_date']}), validation not rerun")
+        with _quiet("customer_intelligence.ml.clv"):  # its "no held-back period" warning is wanted here
+            scored = clv_table(orders, as_of=as_of, horizon_days=horizon_days, random_state=random_state,
+                               method=method, holdout_days=0)[0]
+        return scored, frame_from_data(entry["parameters"]["metrics"])
+    reg.announce(f"clv: refit ({reason})")
+    tables = clv_table(orders, as_of=as_of, horizon_days=horizon_days, random_state=random_state)
+    method = str(tables[0]["clv_method"].iloc[0]) if len(tables[0]) else ""
+    parameters = {"chosen_method": method, "metrics": frame_to_data(tables[1])}
+    metrics = json.loads(tables[1].to_json(orient="records", date_format="iso"))
+    row = _fit_entry("clv", method, summary, CLV_FEATURES, options, reason, metrics, parameters, as_of)
+    reg.save(cadence.registry, row, cadence.schema)
+    return tables
 
 
 def clv(
-    orders: pd.DataFrame, as_of, horizon_days: int = 90, random_state: int = 42
+    orders: pd.DataFrame, as_of, horizon_days: int = 90, random_state: int = 42, cadence: Cadence | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customer_clv, clv_metrics), computed once per input."""
-    return memoised(
-        "clv",
-        (str(as_of), horizon_days, random_state),
-        orders,
-        lambda: clv_table(orders, as_of=as_of, horizon_days=horizon_days, random_state=random_state),
-    )
+    """(customer_clv, clv_metrics), computed once per input; with a registry in ``cadence``, see
+    :func:`_clv_with_cadence`."""
+    cadence = cadence or Cadence()
+
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+        if cadence.registry is None:
+            return clv_table(orders, as_of=as_of, horizon_days=horizon_days, random_state=random_state)
+        return _clv_with_cadence(orders, as_of, horizon_days, random_state, cadence)
+
+    return memoised("clv", (str(as_of), horizon_days, random_state, cadence.key()), orders, compute)
 
 
 def parse_int_option(value: Any, name: str, low: int, high: int, allow_empty: bool = False) -> int | None:
@@ -195,7 +340,9 @@ def prepare_inputs(
 ANALYSES = ("segments", "churn", "clv")
 
 
-def run(analysis: str, to_pandas: Callable[..., pd.DataFrame], **refs_and_options: Any) -> tuple[pd.DataFrame, ...]:
+def run(
+    analysis: str, to_pandas: Callable[..., pd.DataFrame], cadence: Cadence | None = None, **refs_and_options: Any
+) -> tuple[pd.DataFrame, ...]:
     """What a Python model of ``analysis`` (one of :data:`ANALYSES`) calls: load its inputs with
     :func:`prepare_inputs` and return the analysis's tables, one model at a time (:func:`exclusive`). The
     input frames are local to this call, so they are freed before the next model loads its own."""
@@ -214,7 +361,51 @@ def run(analysis: str, to_pandas: Callable[..., pd.DataFrame], **refs_and_option
                 inputs["random_state"],
                 inputs["definitions"],
                 inputs["variables"],
+                cadence,
             )
         if analysis == "churn":
-            return churn(orders, customers, as_of, inputs["horizon_days"], inputs["random_state"])
-        return clv(orders, as_of, inputs["horizon_days"], inputs["random_state"])
+            return churn(orders, customers, as_of, inputs["horizon_days"], inputs["random_state"], cadence)
+        return clv(orders, as_of, inputs["horizon_days"], inputs["random_state"], cadence)
+
+
+def parse_bool_option(value: Any, name: str) -> bool:
+    """A true/false model option from a dbt var (``true``/``false`` in any case, or a bool), or a clear error."""
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"var {name} must be true or false, got: {value!r}")
+    return text == "true"
+
+
+def cadence_from_options(session: Any, options: dict[str, Any], marts_schema: str = "marts") -> Cadence:
+    """The :class:`Cadence` of a dbt build: the registry in the model's DuckDB ``session`` (none on Spark),
+    in the schema beside ``marts_schema`` (:func:`~customer_intelligence.ml.registry.registry_schema`), and
+    the vars ``ml_refit_days``, ``ml_drift_percent`` and ``ml_force_refit`` (defaults when absent)."""
+    registry = None if session is None or is_spark_session(session) else session
+    days = options.get("ml_refit_days", reg.DEFAULT_REFIT_DAYS)
+    percent = options.get("ml_drift_percent", round(reg.DEFAULT_DRIFT_THRESHOLD * 100))
+    return Cadence(
+        registry=registry,
+        schema=reg.registry_schema(marts_schema),
+        refit_days=int(parse_int_option(days, "ml_refit_days", 1, 3650)),
+        drift_threshold=int(parse_int_option(percent, "ml_drift_percent", 1, 1000)) / 100.0,
+        force=parse_bool_option(options.get("ml_force_refit", False), "ml_force_refit"),
+    )
+
+
+def dbt_model(dbt: Any, session: Any, analysis: str, table: int, options: dict[str, Any] | None, **refs: Any) -> Any:
+    """The whole body of an ML model file after its ``dbt.ref()`` / ``dbt.config.get()`` calls (``dbt`` is
+    the model's dbt object, read only for its own schema, ``dbt.this.schema``).
+
+    ``refs`` are the relations the file referenced (``orders``, ``customers``, ``as_of``, and for segments
+    ``categories`` and ``definitions``; ``after`` only orders the build and is not read), ``options`` the
+    model's ``ml_options`` config (the dbt vars of the ML models, see ``_ml__models.yml``). Returns table
+    number ``table`` of the analysis (:func:`run`) as the engine's frame (``frames.from_pandas``).
+    """
+    refs.pop("after", None)
+    options = options or {}
+    known = ("segment_k", "churn_horizon_days", "ml_random_state")
+    known += ("at_risk_inactivity_days", "churn_inactivity_days")
+    picked = {name: value for name, value in options.items() if name in known}
+    cadence = cadence_from_options(session, options, str(dbt.this.schema))
+    tables = run(analysis, to_pandas, cadence, **refs, **picked)
+    return from_pandas(tables[table], session)

@@ -164,7 +164,7 @@
     {%- endif -%}
 
     {#- Python-model options, checked here so that a bad value stops the build before any model runs -#}
-    {%- for name, low, high, allow_empty in [('segment_k', 2, 12, true), ('churn_horizon_days', 7, 365, false), ('ml_random_state', 0, 2147483647, false)] -%}
+    {%- for name, low, high, allow_empty in [('segment_k', 2, 12, true), ('churn_horizon_days', 7, 365, false), ('ml_random_state', 0, 2147483647, false), ('ml_refit_days', 1, 3650, false), ('ml_drift_percent', 1, 1000, false)] -%}
         {%- set text = var(name, '') | string | trim -%}
         {%- if not (allow_empty and text in ('', 'none', 'None', 'null')) and not (modules.re.match('^[0-9]+$', text) and low <= (text | int) <= high) -%}
             {%- do problems.append("var " ~ name ~ " must be a whole number from " ~ low ~ " to " ~ high ~ (" or empty" ~ (" (chosen by silhouette)" if name == 'segment_k' else '') if allow_empty else '') ~ ", got: '" ~ text ~ "'") -%}
@@ -175,6 +175,9 @@
     {%- set tokens = var('raw_null_tokens', []) -%}
     {%- if tokens is string or tokens is mapping or tokens is not iterable -%}
         {%- do problems.append("var raw_null_tokens must be a list of texts read as NULL in raw keys and texts, such as ['', 'NULL', 'N/A'], got: " ~ tokens) -%}
+    {%- endif -%}
+    {%- if var('ml_force_refit', false) not in (true, false, 'true', 'false', 'True', 'False') -%}
+        {%- do problems.append("var ml_force_refit must be true or false, got: '" ~ var('ml_force_refit') ~ "'") -%}
     {%- endif -%}
     {%- if var('strip_leading_zeros_in_ids', true) not in (true, false, 'true', 'false', 'True', 'False') -%}
         {%- do problems.append("var strip_leading_zeros_in_ids must be true or false, got: '" ~ var('strip_leading_zeros_in_ids') ~ "'") -%}

@@ -1,23 +1,13 @@
 """Method grain: validation metrics of the churn model and the recency-rule baseline.
 
-Thin dbt edge: load the inputs, call the package (customer_intelligence), return the frame.
+Built after ml_customer_churn_scores (the ``after`` ref), so the memoised churn run is reused, not refitted.
 """
 
 from customer_intelligence.ml import model_runs
-from customer_intelligence.ml.frames import from_pandas, to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    dbt.ref("ml_customer_churn_scores")  # build after it, so the memoised run is reused, not refitted
-    tables = model_runs.run(
-        "churn",
-        to_pandas,
-        orders=dbt.ref("int_ml_orders"),
-        customers=dbt.ref("dim_customers"),
-        as_of=dbt.ref("int_as_of_date"),
-        segment_k=dbt.config.get("segment_k"),
-        churn_horizon_days=dbt.config.get("churn_horizon_days"),
-        ml_random_state=dbt.config.get("ml_random_state"),
-    )
-    return from_pandas(tables[1], session)
+    refs = dict(orders=dbt.ref("int_ml_orders"), customers=dbt.ref("dim_customers"), as_of=dbt.ref("int_as_of_date"))
+    options = dbt.config.get("ml_options")
+    return model_runs.dbt_model(dbt, session, "churn", 1, options, after=dbt.ref("ml_customer_churn_scores"), **refs)

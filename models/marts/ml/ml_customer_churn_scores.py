@@ -1,22 +1,10 @@
-"""Customer grain: churn probability and risk tier of every current customer.
-
-Thin dbt edge: load the inputs, call the package (customer_intelligence), return the frame.
-"""
+"""Customer grain: churn probability and risk tier of every current customer (customer_intelligence.ml)."""
 
 from customer_intelligence.ml import model_runs
-from customer_intelligence.ml.frames import from_pandas, to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    tables = model_runs.run(
-        "churn",
-        to_pandas,
-        orders=dbt.ref("int_ml_orders"),
-        customers=dbt.ref("dim_customers"),
-        as_of=dbt.ref("int_as_of_date"),
-        segment_k=dbt.config.get("segment_k"),
-        churn_horizon_days=dbt.config.get("churn_horizon_days"),
-        ml_random_state=dbt.config.get("ml_random_state"),
-    )
-    return from_pandas(tables[0], session)
+    refs = {"orders": dbt.ref("int_ml_orders"), "customers": dbt.ref("dim_customers")}
+    options, as_of = dbt.config.get("ml_options"), dbt.ref("int_as_of_date")
+    return model_runs.dbt_model(dbt, session, "churn", 0, options, as_of=as_of, **refs)

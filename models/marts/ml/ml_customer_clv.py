@@ -1,22 +1,10 @@
-"""Customer grain: historical LTV and predicted 12-month value.
-
-Thin dbt edge: load the inputs, call the package (customer_intelligence), return the frame.
-"""
+"""Customer grain: historical LTV and predicted 12-month value (customer_intelligence.ml.clv)."""
 
 from customer_intelligence.ml import model_runs
-from customer_intelligence.ml.frames import from_pandas, to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    tables = model_runs.run(
-        "clv",
-        to_pandas,
-        orders=dbt.ref("int_ml_orders"),
-        customers=dbt.ref("dim_customers"),
-        as_of=dbt.ref("int_as_of_date"),
-        segment_k=dbt.config.get("segment_k"),
-        churn_horizon_days=dbt.config.get("churn_horizon_days"),
-        ml_random_state=dbt.config.get("ml_random_state"),
-    )
-    return from_pandas(tables[0], session)
+    orders, customers, as_of = dbt.ref("int_ml_orders"), dbt.ref("dim_customers"), dbt.ref("int_as_of_date")
+    options = dbt.config.get("ml_options")
+    return model_runs.dbt_model(dbt, session, "clv", 0, options, orders=orders, customers=customers, as_of=as_of)
