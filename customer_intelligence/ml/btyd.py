@@ -34,6 +34,22 @@ Closed forms (``d = 1 if x > 0 else 0``):
   and the expected spend per purchase ``E[Z | x, zbar] = p (v + x zbar) / (p x + q - 1)``
   (population mean ``p v / (q - 1)`` for ``x = 0``).
 
+MBG/NBD (Batislam, Denizel and Filiztekin (2007), "Empirical validation and comparison of models for
+customer base analysis", IJRM 24(3)) differs in one assumption: a customer may also drop out right
+after the *first* purchase, so a customer with no repeat purchase is not certainly alive (BG/NBD gives
+every ``x = 0`` customer ``P(alive) = 1``, and predicts repeat purchases for one-time buyers who left
+long ago). Its closed forms are BG/NBD's with ``b + x - 1`` replaced by ``b + x`` (one more survived
+dropout chance) and the ``d`` indicator dropped (applies at ``x = 0`` too):
+
+* ``ln L = ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x+1) - ln B(a, b)
+  + ln[(alpha+T)^-(r+x) + a/(b+x) (alpha+t_x)^-(r+x)]``
+* ``P(alive) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x))``
+* ``E[Y(t)] = (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))]
+  x P(alive)``; ``P(Y(t) = 0)`` as for BG/NBD.
+
+The variant is a field of :class:`BgNbdParams` (``variant = "bgnbd"`` or ``"mbgnbd"``); every function
+below reads it, so a fitted parameter set always predicts with its own model.
+
 Where ``2F1`` does not evaluate to a finite number (very large ``x``), the expected purchases fall back
 to ``P(alive) x (r+x)/(alpha+T) x t`` (the posterior mean rate of a live customer, no future dropout),
 counted in :attr:`BgNbdParams` users' output as ``expected_fallbacks``.
@@ -58,6 +74,7 @@ __all__ = [
     "bgnbd_p_alive",
     "bgnbd_p_no_purchase",
     "fit_bgnbd",
+    "fit_mbgnbd",
     "fit_gamma_gamma",
     "gamma_gamma_expected_spend",
     "gamma_gamma_log_likelihood",
@@ -68,9 +85,13 @@ __all__ = [
 LOG_BOUND: float = 12.0
 
 
+#: The purchase-model variants: BG/NBD (FHL 2005) and MBG/NBD (Batislam et al. 2007).
+VARIANTS: tuple[str, ...] = ("bgnbd", "mbgnbd")
+
+
 @dataclass(frozen=True)
 class BgNbdParams:
-    """Fitted BG/NBD parameters and the maximised log-likelihood (sum over customers)."""
+    """Fitted BG/NBD (or MBG/NBD, ``variant``) parameters and the maximised log-likelihood (sum over customers)."""
 
     r: float
     alpha: float
@@ -79,6 +100,18 @@ class BgNbdParams:
     log_likelihood: float
     customers: int
     converged: bool
+    variant: str = "bgnbd"
+
+    @property
+    def shift(self) -> int:
+        """1 for MBG/NBD (a dropout chance at the first purchase too), 0 for BG/NBD."""
+        return _shift(self.variant)
+
+
+def _shift(variant: str) -> int:
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown purchase model {variant!r}; expected one of {', '.join(VARIANTS)}")
+    return int(variant == "mbgnbd")
 
 
 @dataclass(frozen=True)
@@ -102,28 +135,33 @@ def _arr(v) -> np.ndarray:
     return np.asarray(v, dtype=np.float64)
 
 
-def bgnbd_log_likelihood(r: float, alpha: float, a: float, b: float, x, t_x, T) -> np.ndarray:
-    """Per-customer BG/NBD log-likelihood (FHL 2005 eq. 6), vectorised over customers."""
+def bgnbd_log_likelihood(
+    r: float, alpha: float, a: float, b: float, x, t_x, T, variant: str = "bgnbd"
+) -> np.ndarray:
+    """Per-customer BG/NBD log-likelihood (FHL 2005 eq. 6; MBG/NBD with ``variant="mbgnbd"``), vectorised."""
     x, t_x, T = _arr(x), _arr(t_x), _arr(T)
+    s = _shift(variant)
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - betaln(a, b)
+    a2 = betaln(a, b + x + s) - betaln(a, b)
     a3 = -(r + x) * np.log(alpha + T)
     with np.errstate(divide="ignore", invalid="ignore"):
-        dead = np.log(a) - np.log(np.maximum(b + x - 1.0, 1e-300)) - (r + x) * np.log(alpha + t_x)
-        a4 = np.where(x > 0, dead, -np.inf)
+        dead = np.log(a) - np.log(np.maximum(b + x - 1.0 + s, 1e-300)) - (r + x) * np.log(alpha + t_x)
+        a4 = np.where((x > 0) | (s == 1), dead, -np.inf)
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
 def _log_odds_dead(params: BgNbdParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """``ln[a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)]`` for ``x > 0``; ``-inf`` for ``x = 0``."""
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    """``ln[a/(b+x-1+s) ((alpha+T)/(alpha+t_x))^(r+x)]``; ``-inf`` for ``x = 0`` under BG/NBD (``s = 0``)."""
+    r, alpha, a, b, s = params.r, params.alpha, params.a, params.b, params.shift
     with np.errstate(divide="ignore", invalid="ignore"):
-        v = np.log(a) - np.log(np.maximum(b + x - 1.0, 1e-300)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
-    return np.where(x > 0, v, -np.inf)
+        v = np.log(a) - np.log(np.maximum(b + x - 1.0 + s, 1e-300)) + (r + x) * (
+            np.log(alpha + T) - np.log(alpha + t_x)
+        )
+    return np.where((x > 0) | (s == 1), v, -np.inf)
 
 
 def bgnbd_p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
-    """Probability that each customer is still alive at ``T`` (FHL 2005 eq. 11)."""
+    """Probability that each customer is still alive at ``T`` (FHL 2005 eq. 11; MBG/NBD by ``params.variant``)."""
     x, t_x, T = _arr(x), _arr(t_x), _arr(T)
     return np.exp(-np.logaddexp(0.0, _log_odds_dead(params, x, t_x, T)))
 
@@ -136,14 +174,15 @@ def bgnbd_p_no_purchase(params: BgNbdParams, x, t_x, T, t: float) -> np.ndarray:
 
 
 def bgnbd_expected_purchases(params: BgNbdParams, x, t_x, T, t: float) -> tuple[np.ndarray, int]:
-    """Expected purchases in ``(T, T + t]`` per customer (FHL 2005 eq. 10) and the fallback count."""
+    """Expected purchases in ``(T, T + t]`` per customer (FHL 2005 eq. 10; MBG/NBD by ``params.variant``)
+    and the fallback count."""
     x, t_x, T = _arr(x), _arr(t_x), _arr(T)
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    r, alpha, a, b, s = params.r, params.alpha, params.a, params.b, params.shift
     p_alive = bgnbd_p_alive(params, x, t_x, T)
     with np.errstate(all="ignore"):
         ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-        h = hyp2f1(r + x, b + x, a + b + x - 1.0, t / (alpha + T + t))
-        e = (a + b + x - 1.0) / (a - 1.0) * (1.0 - ratio * h) * p_alive
+        h = hyp2f1(r + x, b + x + s, a + b + x - 1.0 + s, t / (alpha + T + t))
+        e = (a + b + x - 1.0 + s) / (a - 1.0) * (1.0 - ratio * h) * p_alive
     fallback = ~np.isfinite(e) | (e < 0)
     if fallback.any():
         e = np.where(fallback, p_alive * (r + x) / (alpha + T) * t, e)
@@ -167,8 +206,9 @@ def _weighted(keys: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return g.index.to_frame(index=False), g.to_numpy(dtype=np.float64)
 
 
-def fit_bgnbd(x, t_x, T) -> BgNbdParams:
-    """Maximum-likelihood BG/NBD fit (start ``r = alpha = a = b = 1``)."""
+def fit_bgnbd(x, t_x, T, variant: str = "bgnbd") -> BgNbdParams:
+    """Maximum-likelihood BG/NBD fit (``variant="mbgnbd"``: MBG/NBD; start ``r = alpha = a = b = 1``)."""
+    _shift(variant)
     rows, w = _weighted(pd.DataFrame({"x": _arr(x), "t_x": _arr(t_x), "T": _arr(T)}))
     xv, tv, Tv = (rows[c].to_numpy(dtype=np.float64) for c in ("x", "t_x", "T"))
     scale = float(np.mean(Tv * w) / np.mean(w)) if len(w) else 1.0
@@ -176,13 +216,18 @@ def fit_bgnbd(x, t_x, T) -> BgNbdParams:
     def neg_ll(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):  # Nelder-Mead may step far out: an overflow is an infinite loss
             r, alpha, a, b = np.exp(theta)
-            ll = bgnbd_log_likelihood(r, alpha * scale, a, b, xv, tv, Tv)
+            ll = bgnbd_log_likelihood(r, alpha * scale, a, b, xv, tv, Tv, variant)
             val = -float(np.dot(w, ll))
         return val if np.isfinite(val) else 1e300
 
     theta, nll, ok = _minimise(neg_ll, np.zeros(4))
     r, alpha, a, b = np.exp(theta)
-    return BgNbdParams(float(r), float(alpha * scale), float(a), float(b), -nll, int(w.sum()), ok)
+    return BgNbdParams(float(r), float(alpha * scale), float(a), float(b), -nll, int(w.sum()), ok, variant)
+
+
+def fit_mbgnbd(x, t_x, T) -> BgNbdParams:
+    """Maximum-likelihood MBG/NBD fit (:func:`fit_bgnbd` with ``variant="mbgnbd"``)."""
+    return fit_bgnbd(x, t_x, T, "mbgnbd")
 
 
 def gamma_gamma_log_likelihood(p: float, q: float, v: float, x, zbar) -> np.ndarray:
@@ -274,8 +319,10 @@ def btyd_scores(
     with_spend: bool = True,
     sample_size: int = FIT_SAMPLE_SIZE,
     random_state: int = 42,
+    variant: str = "bgnbd",
 ) -> tuple[pd.DataFrame, BgNbdParams | None, GammaGammaParams | None]:
-    """Fit BG/NBD (and Gamma-Gamma when ``with_spend``) on orders before ``cutoff_day`` and score everyone.
+    """Fit BG/NBD (MBG/NBD with ``variant="mbgnbd"``; and Gamma-Gamma when ``with_spend``) on orders
+    before ``cutoff_day`` and score everyone.
 
     Returns one row per customer code with a purchase before the cutoff: the summary columns of
     :func:`rfm_summary`, ``p_alive``, and per named horizon ``expected_<name>`` (purchases) and
@@ -295,7 +342,7 @@ def btyd_scores(
         out["expected_spend"] = np.nan
         return out, None, None
     idx = sample_index(len(s), sample_size, random_state)
-    params = fit_bgnbd(x[idx], t_x[idx], T[idx])
+    params = fit_bgnbd(x[idx], t_x[idx], T[idx], variant)
     out["p_alive"] = bgnbd_p_alive(params, x, t_x, T)
     for name, days in horizons_days.items():
         out[f"expected_{name}"] = bgnbd_expected_purchases(params, x, t_x, T, days / DAYS_PER_UNIT)[0]
