@@ -50,9 +50,13 @@ dropout chance) and the ``d`` indicator dropped (applies at ``x = 0`` too):
 The variant is a field of :class:`BgNbdParams` (``variant = "bgnbd"`` or ``"mbgnbd"``); every function
 below reads it, so a fitted parameter set always predicts with its own model.
 
-Where ``2F1`` does not evaluate to a finite number (very large ``x``), the expected purchases fall back
-to ``P(alive) x (r+x)/(alpha+T) x t`` (the posterior mean rate of a live customer, no future dropout),
-counted in :attr:`BgNbdParams` users' output as ``expected_fallbacks``.
+The product ``((alpha+T)/(alpha+T+t))^(r+x) 2F1(...)`` is evaluated by :func:`_scaled_hyp2f1`: scipy's
+``hyp2f1`` where it is finite, otherwise its power series summed in log space. scipy returns NaN when
+``r + x`` is large (thousands), which is what a fit gives on data without rate heterogeneity (``r`` and
+``alpha`` both large, a near-Poisson population). The old fallback there, the posterior mean rate with
+no future dropout, overstated the purchases of such data by 20-50 % (issue 14). Rows where even the
+series does not converge keep that fallback and are counted (the second value returned by
+:func:`bgnbd_expected_purchases`).
 """
 
 from __future__ import annotations
@@ -173,6 +177,41 @@ def bgnbd_p_no_purchase(params: BgNbdParams, x, t_x, T, t: float) -> np.ndarray:
     return 1.0 - bgnbd_p_alive(params, x, t_x, T) * (1.0 - none_if_alive)
 
 
+#: Most terms the log-space series of :func:`_scaled_hyp2f1` sums before giving up on a row.
+SERIES_MAX_TERMS: int = 20_000
+
+
+def _scaled_hyp2f1(a, b, c, z) -> np.ndarray:
+    """``(1 - z)^a 2F1(a, b; c; z)`` for ``0 <= z < 1`` (``b, c > 0``), elementwise.
+
+    scipy's ``hyp2f1`` where finite; elsewhere the series ``sum_k (a)_k (b)_k / ((c)_k k!) z^k``, its
+    terms accumulated in log space (all are positive), until a term after the largest one is below
+    ``1e-17`` of the sum; NaN where :data:`SERIES_MAX_TERMS` terms do not get there.
+    """
+    a, b, c, z = np.broadcast_arrays(_arr(a), _arr(b), _arr(c), _arr(z))
+    with np.errstate(all="ignore"):
+        out = np.exp(a * np.log1p(-z)) * hyp2f1(a, b, c, z)
+    bad = ~np.isfinite(out)
+    if not bad.any():
+        return out
+    ab, bb, cb, zb = a[bad], b[bad], c[bad], z[bad]
+    log_z = np.log(np.where(zb > 0, zb, 1.0))
+    log_term = np.zeros(len(ab))
+    log_sum = np.zeros(len(ab))
+    done = zb == 0
+    for k in range(SERIES_MAX_TERMS):
+        if done.all():
+            break
+        step = np.log(ab + k) + np.log(bb + k) - np.log(cb + k) - np.log(k + 1.0) + log_z
+        log_term = log_term + step
+        log_sum = np.where(done, log_sum, np.logaddexp(log_sum, log_term))
+        done |= (step < 0) & (log_term < log_sum - 39.0)
+    series = np.where(done, np.exp(ab * np.log1p(-zb) + log_sum), np.nan)
+    out = out.copy()
+    out[bad] = series
+    return out
+
+
 def bgnbd_expected_purchases(params: BgNbdParams, x, t_x, T, t: float) -> tuple[np.ndarray, int]:
     """Expected purchases in ``(T, T + t]`` per customer (FHL 2005 eq. 10; MBG/NBD by ``params.variant``)
     and the fallback count."""
@@ -180,9 +219,8 @@ def bgnbd_expected_purchases(params: BgNbdParams, x, t_x, T, t: float) -> tuple[
     r, alpha, a, b, s = params.r, params.alpha, params.a, params.b, params.shift
     p_alive = bgnbd_p_alive(params, x, t_x, T)
     with np.errstate(all="ignore"):
-        ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-        h = hyp2f1(r + x, b + x + s, a + b + x - 1.0 + s, t / (alpha + T + t))
-        e = (a + b + x - 1.0 + s) / (a - 1.0) * (1.0 - ratio * h) * p_alive
+        scaled = _scaled_hyp2f1(r + x, b + x + s, a + b + x - 1.0 + s, t / (alpha + T + t))
+        e = (a + b + x - 1.0 + s) / (a - 1.0) * (1.0 - scaled) * p_alive
     fallback = ~np.isfinite(e) | (e < 0)
     if fallback.any():
         e = np.where(fallback, p_alive * (r + x) / (alpha + T) * t, e)

@@ -97,9 +97,12 @@ log = logging.getLogger(__name__)
 
 METHOD = "decayed_rate_x_aov"
 BGNBD = "bgnbd_gamma_gamma"
+MBGNBD = "mbgnbd_gamma_gamma"
 NAIVE = "naive_rate_x_aov"
 #: The candidates, in tie-break order.
-CANDIDATES: tuple[str, ...] = (BGNBD, METHOD, NAIVE)
+CANDIDATES: tuple[str, ...] = (BGNBD, MBGNBD, METHOD, NAIVE)
+#: The purchase-model variant (:mod:`customer_intelligence.ml.btyd`) of each BTYD candidate.
+BTYD_VARIANTS: dict[str, str] = {BGNBD: "bgnbd", MBGNBD: "mbgnbd"}
 #: Used when no validation period fits before the held-back one.
 DEFAULT_METHOD = BGNBD
 SELECTION_CRITERION = "lowest MAE on the validation period (the period before the held-back one)"
@@ -175,8 +178,10 @@ def predict_bgnbd(
     horizon_days: float = 90.0,
     with_spend: bool = True,
     random_state: int = 42,
+    variant: str = "bgnbd",
 ) -> pd.DataFrame | None:
-    """BG/NBD purchases x Gamma-Gamma spend per purchase (:mod:`customer_intelligence.ml.btyd`).
+    """BG/NBD (or MBG/NBD, ``variant``) purchases x Gamma-Gamma spend per purchase
+    (:mod:`customer_intelligence.ml.btyd`).
 
     Fitted on the completed orders before ``as_of_day``; columns ``code``, ``expected_orders`` (over
     ``days_ahead``), ``expected_order_value``, ``predicted_value``, ``p_alive`` and
@@ -193,6 +198,7 @@ def predict_bgnbd(
         {"ahead": days_ahead, "horizon": horizon_days},
         with_spend=with_spend,
         random_state=random_state,
+        variant=variant,
     )
     if params is None:
         return None
@@ -214,8 +220,12 @@ def candidate_predictions(
 ) -> dict[str, pd.DataFrame | None]:
     """Every candidate's prediction at ``as_of_day`` (``None`` for a candidate that cannot fit)."""
     heuristic = predict_clv(prep, as_of_day, days_ahead)
+    btyd = {
+        m: predict_bgnbd(prep, as_of_day, days_ahead, with_spend=with_spend, random_state=random_state, variant=v)
+        for m, v in BTYD_VARIANTS.items()
+    }
     return {
-        BGNBD: predict_bgnbd(prep, as_of_day, days_ahead, with_spend=with_spend, random_state=random_state),
+        **btyd,
         METHOD: heuristic[["code", "expected_orders", "expected_order_value", "predicted_value"]],
         NAIVE: predict_naive(prep, as_of_day, days_ahead),
     }
@@ -407,8 +417,11 @@ def clv_table(
     A = resolve_as_of(prep, as_of)
     metrics, chosen = clv_holdout_metrics(prep, A, holdout_days, with_spend, random_state, method)
     base = predict_clv(prep, A, 365.0)
-    bg = predict_bgnbd(prep, A, 365.0, float(horizon_days), with_spend, random_state)
-    if chosen == BGNBD and bg is None:
+    # P(alive) and the horizon purchases come from the chosen purchase model, BG/NBD when a non-BTYD
+    # candidate scores
+    variant = BTYD_VARIANTS.get(chosen, "bgnbd")
+    bg = predict_bgnbd(prep, A, 365.0, float(horizon_days), with_spend, random_state, variant)
+    if chosen in BTYD_VARIANTS and bg is None:
         log.warning("clv: BG/NBD is not identifiable on this data (no repeat purchase): %s used", METHOD)
         chosen = METHOD
         metrics["chosen"] = metrics["method"] == METHOD
@@ -417,7 +430,7 @@ def clv_table(
             for n, c in zip(metrics["note"], metrics["chosen"], strict=True)
         ]
         metrics = _ordered(metrics)
-    scored = {BGNBD: bg, METHOD: base, NAIVE: predict_naive(prep, A, 365.0)}[chosen]
+    scored = bg if chosen in BTYD_VARIANTS else {METHOD: base, NAIVE: predict_naive(prep, A, 365.0)}[chosen]
     scored = scored.set_index("code").reindex(base["code"].to_numpy())
     bg_idx = bg.set_index("code").reindex(base["code"].to_numpy()) if bg is not None else None
     value = scored["predicted_value"].to_numpy(dtype=np.float64)
