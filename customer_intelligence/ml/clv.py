@@ -2,12 +2,16 @@
 
 Candidates and choice
 ---------------------
-Three candidates (:data:`CANDIDATES`): ``bgnbd_gamma_gamma`` (:func:`predict_bgnbd`: BG/NBD expected
-purchases x Gamma-Gamma spend per purchase, :mod:`customer_intelligence.ml.btyd`), the heuristic
-``decayed_rate_x_aov`` below, and ``naive_rate_x_aov`` (:func:`predict_naive`). Each predicts at the
-start of a validation period and of the last held-back period of the same length (:func:`holdout_plan`);
-the lowest validation MAE chooses the method that scores the customers (:data:`SELECTION_CRITERION`),
-and every candidate is reported on the held-back period, where nothing was chosen. Without amounts
+Four candidates (:data:`CANDIDATES`): ``bgnbd_gamma_gamma`` (:func:`predict_bgnbd`: BG/NBD expected
+purchases x Gamma-Gamma spend per purchase, :mod:`customer_intelligence.ml.btyd`), ``mbgnbd_gamma_gamma``
+(the same with MBG/NBD, in which a customer can also leave right after the first purchase, so one-time
+buyers are not certainly alive), the heuristic ``decayed_rate_x_aov`` below, and ``naive_rate_x_aov``
+(:func:`predict_naive`). Each predicts at the start of a validation period and of the last held-back
+period of the same length (:func:`holdout_plan`). The method that scores the customers is chosen on the
+validation period by error and ranking together (:func:`choose_method`, :data:`SELECTION_CRITERION`):
+the smallest sum of its rank by MAE and its rank by Spearman correlation, ties to the lower MAE. MAE
+alone rewards a method that predicts everyone near the mean; Spearman alone ignores the level, which
+the value totals need. Every candidate is reported on the held-back period, where nothing was chosen. Without amounts
 (every ``net_revenue`` null) the value columns are NaN and the candidates are compared on completed orders.
 
 Heuristic (``method = "decayed_rate_x_aov"``)
@@ -49,9 +53,10 @@ predicted_clv_12m       float64         expected_orders_12m x expected_order_val
 last_order_date         datetime64[us]
 ======================  ==============  ===========================================================
 
-``customer_clv`` also carries ``clv_method`` (the chosen candidate), ``p_alive`` (BG/NBD probability of
-being active) and ``expected_purchases_horizon`` (BG/NBD purchases within the churn horizon); NaN when
-BG/NBD is not identifiable (fewer than 50 customers or no repeat purchase).
+``customer_clv`` also carries ``clv_method`` (the chosen candidate), ``p_alive`` (probability of being
+active, from the chosen purchase model, BG/NBD when the heuristic or the naive rate is chosen) and
+``expected_purchases_horizon`` (that model's purchases within the churn horizon); NaN when BG/NBD is
+not identifiable (fewer than 50 customers or no repeat purchase).
 
 ``clv_metrics`` (one row per candidate and period, :data:`CLV_METRIC_COLUMNS`; held-back rows first, the
 chosen method first): ``method``, ``chosen``, ``period`` (``validation`` / ``held_back``), the period's
@@ -105,7 +110,10 @@ CANDIDATES: tuple[str, ...] = (BGNBD, MBGNBD, METHOD, NAIVE)
 BTYD_VARIANTS: dict[str, str] = {BGNBD: "bgnbd", MBGNBD: "mbgnbd"}
 #: Used when no validation period fits before the held-back one.
 DEFAULT_METHOD = BGNBD
-SELECTION_CRITERION = "lowest MAE on the validation period (the period before the held-back one)"
+SELECTION_CRITERION = (
+    "smallest rank by MAE + rank by Spearman on the validation period (the period before the held-back one); "
+    "ties: lower MAE"
+)
 NAIVE_MIN_EXPOSURE_DAYS: float = 30.0
 TAU_DAYS: float = 180.0
 PRIOR_DAYS: float = 90.0
@@ -294,14 +302,26 @@ def _period_rows(
 
 
 def choose_method(validation_rows: list[dict]) -> str:
-    """:data:`SELECTION_CRITERION`: the lowest validation MAE; ties and NaN go to the candidate order."""
-    best, best_mae = DEFAULT_METHOD, float("inf")
-    for method in CANDIDATES:
-        row = next((r for r in validation_rows if r["method"] == method), None)
-        mae = row["mae"] if row is not None else float("nan")
-        if np.isfinite(mae) and round(mae, 9) < round(best_mae, 9):
-            best, best_mae = method, mae
-    return best
+    """:data:`SELECTION_CRITERION`: the smallest sum of ranks by validation MAE (lowest first) and by
+    validation Spearman (highest first); ties go to the lower MAE, then to the candidate order.
+
+    A candidate without a finite MAE is not eligible; a NaN Spearman (e.g. constant predictions) ranks
+    last. Ranks are competition ranks on values rounded to 9 digits (equal values share a rank).
+    """
+    rows = {r["method"]: r for r in validation_rows if r["method"] in CANDIDATES and np.isfinite(r["mae"])}
+    if not rows:
+        return DEFAULT_METHOD
+    maes = {m: round(float(r["mae"]), 9) for m, r in rows.items()}
+    rhos = {m: round(float(r["spearman_r"]), 9) if np.isfinite(r["spearman_r"]) else -np.inf for m, r in rows.items()}
+
+    def rank(values: dict[str, float], m: str, better) -> int:
+        return 1 + sum(better(v, values[m]) for v in values.values())
+
+    key = {
+        m: (rank(maes, m, lambda v, w: v < w) + rank(rhos, m, lambda v, w: v > w), maes[m], CANDIDATES.index(m))
+        for m in rows
+    }
+    return min(rows, key=key.__getitem__)
 
 
 def clv_holdout_metrics(
