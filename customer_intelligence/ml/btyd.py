@@ -347,6 +347,28 @@ MIN_FIT_CUSTOMERS: int = 50
 DAYS_PER_UNIT: float = 7.0
 
 
+def fit_at_cutoff(
+    code: np.ndarray,
+    day: np.ndarray,
+    net: np.ndarray,
+    cutoff_day: int,
+    n_customers: int,
+    variant: str = "bgnbd",
+    sample_size: int = FIT_SAMPLE_SIZE,
+    random_state: int = 42,
+) -> tuple[pd.DataFrame, BgNbdParams | None, np.ndarray]:
+    """``(summary, params, fit sample rows)``: the :func:`rfm_summary` at ``cutoff_day`` and a purchase-model
+    fit (weeks) on a seeded sample of it; ``params`` is None with fewer than :data:`MIN_FIT_CUSTOMERS`
+    customers or no repeat purchase (not identifiable)."""
+    s = rfm_summary(code, day, net, cutoff_day, n_customers)
+    x = s["x"].to_numpy()
+    idx = sample_index(len(s), sample_size, random_state)
+    if len(s) < MIN_FIT_CUSTOMERS or (x > 0).sum() == 0:
+        return s, None, idx
+    t_x, T = s["t_x"].to_numpy() / DAYS_PER_UNIT, s["T"].to_numpy() / DAYS_PER_UNIT
+    return s, fit_bgnbd(x[idx], t_x[idx], T[idx], variant), idx
+
+
 def btyd_scores(
     code: np.ndarray,
     day: np.ndarray,
@@ -369,18 +391,16 @@ def btyd_scores(
     customers, or no repeat purchase at all, the fit is not identifiable: the scores are NaN and the
     parameters None.
     """
-    s = rfm_summary(code, day, net, cutoff_day, n_customers)
+    s, params, idx = fit_at_cutoff(code, day, net, cutoff_day, n_customers, variant, sample_size, random_state)
     x, t_x, T = s["x"].to_numpy(), s["t_x"].to_numpy() / DAYS_PER_UNIT, s["T"].to_numpy() / DAYS_PER_UNIT
     out = s.copy()
-    if len(s) < MIN_FIT_CUSTOMERS or (x > 0).sum() == 0:
+    if params is None:
         out["p_alive"] = np.nan
         for name in horizons_days:
             out[f"expected_{name}"] = np.nan
             out[f"p_none_{name}"] = np.nan
         out["expected_spend"] = np.nan
         return out, None, None
-    idx = sample_index(len(s), sample_size, random_state)
-    params = fit_bgnbd(x[idx], t_x[idx], T[idx], variant)
     out["p_alive"] = bgnbd_p_alive(params, x, t_x, T)
     for name, days in horizons_days.items():
         out[f"expected_{name}"] = bgnbd_expected_purchases(params, x, t_x, T, days / DAYS_PER_UNIT)[0]
