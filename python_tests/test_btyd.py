@@ -17,8 +17,8 @@ from customer_intelligence.ml.btyd import (
     bgnbd_p_alive,
     bgnbd_p_no_purchase,
     fit_bgnbd,
-    fit_mbgnbd,
     fit_gamma_gamma,
+    fit_mbgnbd,
     gamma_gamma_expected_spend,
     gamma_gamma_log_likelihood,
     rfm_summary,
@@ -189,6 +189,6 @@ def test_expected_purchases_of_a_near_poisson_population(variant):
     alive = bgnbd_p_alive(params, x, t_x, T)
     for i in range(3):
         dens = beta(params.a, params.b + x[i] + s).pdf
-        want = quad(lambda p: -np.expm1(-lam * p * t) / p * dens(p), 0.0, 1.0)[0]
+        want = quad(lambda p, d=dens: -np.expm1(-lam * p * t) / p * d(p), 0.0, 1.0)[0]
         assert e[i] == pytest.approx(alive[i] * want, rel=1e-3)
     assert fallbacks == 0

@@ -32,14 +32,15 @@ windows end by the evaluation cutoff, so evaluation stays out of sample. A snaps
 :data:`MIN_FEATURE_DAYS` of history before it; earlier ones are skipped.
 
 Model: ``HistGradientBoostingClassifier`` (60 trees of at most 15 leaves, fixed ``random_state``, no
-early stopping, one OpenMP thread) on :data:`MODEL_FEATURES`. One of them,
-``bgnbd_p_no_purchase``, is BG/NBD's probability of no purchase in the horizon from a fit on the orders
+early stopping, one OpenMP thread) on :data:`MODEL_FEATURES`.
+One of them, ``bgnbd_p_no_purchase``, is BG/NBD's probability of no purchase in the horizon from a fit on the orders
 before the same cutoff as the other features (one fit per cutoff, shared by the splits; its summary is
 read from the feature frame: ``x = orders - 1``, ``t_x = T - recency``), so the model can use P(alive)
-and learn where it is wrong; NaN (read natively by the boosting) where BG/NBD is not identifiable. Caps: each snapshot contributes a seeded
-sample of at most ``ceil(train_sample_size / training_snapshots)`` customers (``train_sample_size``
-default 200,000) and the evaluation metrics use a seeded sample of at most ``validation_sample_size``
-customers (default 250,000). ``method="logistic_regression"`` uses a standardised
+and learn where it is wrong; NaN (read natively by the boosting) where BG/NBD is not identifiable.
+
+Caps: each snapshot contributes a seeded sample of at most ``ceil(train_sample_size / training_snapshots)``
+customers (``train_sample_size`` default 200,000) and the evaluation metrics use a seeded sample of at
+most ``validation_sample_size`` customers (default 250,000). ``method="logistic_regression"`` uses a standardised
 ``LogisticRegression`` on the ``log1p``-transformed features instead.
 
 Fallback: when the order history is shorter than ``2 * horizon_days + MIN_FEATURE_DAYS`` (270 days for
