@@ -98,7 +98,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from customer_intelligence.ml.btyd import DAYS_PER_UNIT, BgNbdParams, bgnbd_p_no_purchase, btyd_scores, fit_at_cutoff
+from customer_intelligence.ml.btyd import DAYS_PER_UNIT, BgNbdParams, bgnbd_p_no_purchase, fit_at_cutoff, rfm_summary
 from customer_intelligence.ml.drivers import baseline_frame, contributions, driver_table
 from customer_intelligence.ml.features import (
     DATE_DTYPE,
@@ -426,19 +426,26 @@ SELECTION_CRITERION = (
 
 
 def bgnbd_no_purchase_scores(
-    prep: OrderArrays, cutoff: int, horizon: int, codes: np.ndarray, with_params: bool = False
+    prep: OrderArrays,
+    cutoff: int,
+    horizon: int,
+    codes: np.ndarray,
+    with_params: bool = False,
+    bg: Callable[[int], BgNbdParams | None] | None = None,
 ):
     """BG/NBD probability of no purchase in ``[cutoff, cutoff + horizon)`` for customer ``codes``,
     fitted on the orders before ``cutoff`` (None when BG/NBD is not identifiable); with ``with_params``
-    a pair ``(probabilities, params)``."""
+    a pair ``(probabilities, params)``. ``bg`` (cutoff -> parameters) reuses a fit made for the model's
+    feature at the same cutoff."""
     hi = int(np.searchsorted(prep.day, cutoff, side="left"))
-    scores, params, _ = btyd_scores(
-        prep.code[:hi], prep.day[:hi], prep.net[:hi], cutoff, prep.n_customers, {"h": float(horizon)}, False
-    )
+    params = bg(cutoff) if bg is not None else bgnbd_params_at(prep, cutoff)
     if params is None:
         return None
+    s = rfm_summary(prep.code[:hi], prep.day[:hi], prep.net[:hi], cutoff, prep.n_customers)
     by_code = np.full(prep.n_customers, np.nan)
-    by_code[scores["code"].to_numpy()] = scores["p_none_h"].to_numpy()
+    by_code[s["code"].to_numpy()] = bgnbd_p_no_purchase(
+        params, s["x"], s["t_x"] / DAYS_PER_UNIT, s["T"] / DAYS_PER_UNIT, horizon / DAYS_PER_UNIT
+    )
     return (by_code[codes], params) if with_params else by_code[codes]
 
 
@@ -520,7 +527,7 @@ def _evaluate_split(
     note = ""
     if len(valid.y):
         metrics[RULE] = evaluate_scores(valid.y, valid.frame["recency_days"].to_numpy())
-        none_p = bgnbd_no_purchase_scores(prep, eval_cutoff, h, valid.codes)
+        none_p = bgnbd_no_purchase_scores(prep, eval_cutoff, h, valid.codes, bg=bg)
         if none_p is not None:
             metrics[BGNBD] = evaluate_scores(valid.y, none_p)
     train = None
@@ -647,11 +654,11 @@ def churn_tables(
         else:
             chosen, selection_note = RULE, "the scoring refit has too few churned or retained customers"
     elif chosen == BGNBD:
-        bg = bgnbd_no_purchase_scores(prep, A, h, current_codes, with_params=True)
-        if bg is None:
+        scored = bgnbd_no_purchase_scores(prep, A, h, current_codes, with_params=True, bg=bg)
+        if scored is None:
             chosen, selection_note = RULE, "BG/NBD not identifiable at the as-of date"
         else:
-            prob, score_fn = bg[0], _bgnbd_frame_score(bg[1], A, h)
+            prob, score_fn = scored[0], _bgnbd_frame_score(scored[1], A, h)
     drivers = _drivers(current, score_fn, has_amounts(orders))
     if chosen == RULE:
         log.warning("churn: scoring every customer with the recency rule (%s)", selection_note or "chosen")
