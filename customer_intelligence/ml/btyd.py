@@ -1,6 +1,6 @@
-"""Buy-till-you-die models: BG/NBD (purchases and P(alive)) and Gamma-Gamma (spend per purchase).
+"""Buy-till-you-die models: BG/NBD and MBG/NBD (purchases and P(alive)) and Gamma-Gamma (spend per purchase).
 
-Both are fitted by maximum likelihood with scipy (parameters optimised in log space with
+All three are fitted by maximum likelihood with scipy (parameters optimised in log space with
 ``scipy.optimize.minimize``, L-BFGS-B, bounded to ``exp(+-LOG_BOUND)``). The likelihoods and the
 closed-form predictions follow:
 
@@ -77,6 +77,7 @@ __all__ = [
     "bgnbd_log_likelihood",
     "bgnbd_p_alive",
     "bgnbd_p_no_purchase",
+    "fit_at_cutoff",
     "fit_bgnbd",
     "fit_mbgnbd",
     "fit_gamma_gamma",
