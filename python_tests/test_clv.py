@@ -140,8 +140,10 @@ def test_every_candidate_on_the_same_periods_and_chosen_on_validation(synthetic_
     assert held["holdout_start_date"].iloc[0] == as_of - pd.Timedelta(days=365)
     # validation: the 365 days before the held-back period, never overlapping it
     assert valid["holdout_end_date"].iloc[0] == held["holdout_start_date"].iloc[0]
-    # the chosen method has the lowest validation MAE, and it scored the customers
-    chosen = valid.loc[valid["mae"].idxmin(), "method"]
+    # the chosen method has the smallest rank sum (MAE + Spearman) on validation, and it scored the customers
+    v = valid.set_index("method")
+    score = v["mae"].rank(method="min") + v["spearman_r"].rank(ascending=False, method="min")
+    chosen = min(score.index, key=lambda m: (score[m], v.loc[m, "mae"]))
     assert set(metrics.loc[metrics["chosen"], "method"]) == {chosen}
     assert (clv["clv_method"] == chosen).all()
     assert (metrics["selection_criterion"] == SELECTION_CRITERION).all()
@@ -171,3 +173,18 @@ def test_no_amounts_gives_no_money_but_still_counts_purchases(synthetic_clv):
     # a warehouse that fills missing amounts with zero is read the same way
     zeros, _ = clv_table(orders.assign(net_revenue=0.0, gross_revenue=0.0, discount_amount=0.0), as_of)
     assert zeros["predicted_clv_12m"].isna().all()
+
+
+def test_choose_method_ranks_error_and_ranking_together():
+    from customer_intelligence.ml.clv import BGNBD, MBGNBD, METHOD, NAIVE, choose_method
+
+    def rows(values):
+        return [{"method": m, "mae": mae, "spearman_r": rho} for m, (mae, rho) in values.items()]
+
+    # MAE ranks 1,2,3,4 and Spearman ranks 4,1,2,3: sums 5,3,5,7 -> MBG/NBD (not the lowest MAE)
+    assert choose_method(rows({BGNBD: (10, 0.1), MBGNBD: (11, 0.6), METHOD: (12, 0.5), NAIVE: (13, 0.4)})) == MBGNBD
+    # a tie of sums (3 and 3) goes to the lower MAE
+    assert choose_method(rows({BGNBD: (12, 0.6), MBGNBD: (14, 0.1), METHOD: (11, 0.5), NAIVE: (15, 0.0)})) == METHOD
+    # no finite MAE: not eligible; NaN Spearman ranks last (sums 1+3, 2+1, 3+2)
+    values = {BGNBD: (float("nan"), 0.9), MBGNBD: (5, float("nan")), METHOD: (6, 0.2), NAIVE: (7, 0.1)}
+    assert choose_method(rows(values)) == METHOD

@@ -32,10 +32,15 @@ windows end by the evaluation cutoff, so evaluation stays out of sample. A snaps
 :data:`MIN_FEATURE_DAYS` of history before it; earlier ones are skipped.
 
 Model: ``HistGradientBoostingClassifier`` (60 trees of at most 15 leaves, fixed ``random_state``, no
-early stopping, one OpenMP thread) on :data:`MODEL_FEATURES`. Caps: each snapshot contributes a seeded
-sample of at most ``ceil(train_sample_size / training_snapshots)`` customers (``train_sample_size``
-default 200,000) and the evaluation metrics use a seeded sample of at most ``validation_sample_size``
-customers (default 250,000). ``method="logistic_regression"`` uses a standardised
+early stopping, one OpenMP thread) on :data:`MODEL_FEATURES`.
+One of them, ``bgnbd_p_no_purchase``, is BG/NBD's probability of no purchase in the horizon from a fit on the orders
+before the same cutoff as the other features (one fit per cutoff, shared by the splits; its summary is
+read from the feature frame: ``x = orders - 1``, ``t_x = T - recency``), so the model can use P(alive)
+and learn where it is wrong; NaN (read natively by the boosting) where BG/NBD is not identifiable.
+
+Caps: each snapshot contributes a seeded sample of at most ``ceil(train_sample_size / training_snapshots)``
+customers (``train_sample_size`` default 200,000) and the evaluation metrics use a seeded sample of at
+most ``validation_sample_size`` customers (default 250,000). ``method="logistic_regression"`` uses a standardised
 ``LogisticRegression`` on the ``log1p``-transformed features instead.
 
 Fallback: when the order history is shorter than ``2 * horizon_days + MIN_FEATURE_DAYS`` (270 days for
@@ -93,7 +98,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from customer_intelligence.ml.btyd import DAYS_PER_UNIT, bgnbd_p_no_purchase, btyd_scores
+from customer_intelligence.ml.btyd import DAYS_PER_UNIT, BgNbdParams, bgnbd_p_no_purchase, fit_at_cutoff, rfm_summary
 from customer_intelligence.ml.drivers import baseline_frame, contributions, driver_table
 from customer_intelligence.ml.features import (
     DATE_DTYPE,
@@ -147,7 +152,10 @@ MODEL_FEATURES: list[str] = [
     "net_revenue_last_horizon",
     "mean_gap_days",
     "recency_gap_ratio",
+    "bgnbd_p_no_purchase",
 ]
+#: The BG/NBD feature of the model: P(no purchase in the horizon) from a fit at the same cutoff.
+BGNBD_FEATURE = "bgnbd_p_no_purchase"
 _LOG_MODEL_FEATURES = {
     "recency_days",
     "orders_count",
@@ -224,6 +232,7 @@ def training_frame(
     cutoff_day = resolve_as_of(prep, cutoff)
     signup = signup_days_for(prep.customer_ids, customers)
     frame, codes = churn_features(prep, cutoff_day, horizon_days, signup)
+    frame[BGNBD_FEATURE] = bgnbd_feature(bgnbd_params_at(prep, cutoff_day), frame, cutoff_day, horizon_days)
     frame["churned"] = churn_labels(prep, codes, cutoff_day, horizon_days)
     return frame
 
@@ -276,6 +285,8 @@ def _model_matrix(frame: pd.DataFrame, method: str) -> np.ndarray:
         v = frame[c].to_numpy(dtype=np.float64)
         if method == "logistic_regression" and c in _LOG_MODEL_FEATURES:
             v = np.log1p(np.clip(v, 0.0, None))
+        if method == "logistic_regression" and c == BGNBD_FEATURE:
+            v = np.nan_to_num(v, nan=0.5)  # not identifiable: uninformative (boosting reads NaN itself)
         cols.append(v)
     return np.column_stack(cols)
 
@@ -327,9 +338,12 @@ def _window(
     signup: np.ndarray | None,
     sample_size: int | None = None,
     random_state: int = 0,
+    bg: Callable[[int], BgNbdParams | None] | None = None,
 ) -> _Window:
-    """Features and labels at one cutoff, optionally on a seeded sample of the customers."""
+    """Features and labels at one cutoff, optionally on a seeded sample of the customers; with ``bg``
+    (cutoff -> fitted BG/NBD parameters) the :data:`BGNBD_FEATURE` column from a fit at the cutoff."""
     frame, codes = churn_features(prep, cutoff, horizon, signup, include_ids=False)
+    frame[BGNBD_FEATURE] = bgnbd_feature(bg(cutoff) if bg is not None else None, frame, cutoff, horizon)
     y = churn_labels(prep, codes, cutoff, horizon)
     n = len(y)
     if sample_size is not None and n > sample_size:
@@ -346,6 +360,7 @@ def _stacked(
     snapshots: int,
     sample_size: int,
     random_state: int,
+    bg: Callable[[int], BgNbdParams | None] | None = None,
 ) -> _Window | None:
     """Training snapshots at ``last_cutoff - j * horizon`` (j = 0..snapshots-1) with enough history.
 
@@ -358,7 +373,7 @@ def _stacked(
         c = last_cutoff - j * horizon
         if prep.min_day == NAT_DAY or c - prep.min_day < MIN_FEATURE_DAYS:
             break
-        parts.append(_window(prep, c, horizon, signup, per, random_state + j))
+        parts.append(_window(prep, c, horizon, signup, per, random_state + j, bg))
     if not parts:
         return None
     return _Window(
@@ -411,19 +426,26 @@ SELECTION_CRITERION = (
 
 
 def bgnbd_no_purchase_scores(
-    prep: OrderArrays, cutoff: int, horizon: int, codes: np.ndarray, with_params: bool = False
+    prep: OrderArrays,
+    cutoff: int,
+    horizon: int,
+    codes: np.ndarray,
+    with_params: bool = False,
+    bg: Callable[[int], BgNbdParams | None] | None = None,
 ):
     """BG/NBD probability of no purchase in ``[cutoff, cutoff + horizon)`` for customer ``codes``,
     fitted on the orders before ``cutoff`` (None when BG/NBD is not identifiable); with ``with_params``
-    a pair ``(probabilities, params)``."""
+    a pair ``(probabilities, params)``. ``bg`` (cutoff -> parameters) reuses a fit made for the model's
+    feature at the same cutoff."""
     hi = int(np.searchsorted(prep.day, cutoff, side="left"))
-    scores, params, _ = btyd_scores(
-        prep.code[:hi], prep.day[:hi], prep.net[:hi], cutoff, prep.n_customers, {"h": float(horizon)}, False
-    )
+    params = bg(cutoff) if bg is not None else bgnbd_params_at(prep, cutoff)
     if params is None:
         return None
+    s = rfm_summary(prep.code[:hi], prep.day[:hi], prep.net[:hi], cutoff, prep.n_customers)
     by_code = np.full(prep.n_customers, np.nan)
-    by_code[scores["code"].to_numpy()] = scores["p_none_h"].to_numpy()
+    by_code[s["code"].to_numpy()] = bgnbd_p_no_purchase(
+        params, s["x"], s["t_x"] / DAYS_PER_UNIT, s["T"] / DAYS_PER_UNIT, horizon / DAYS_PER_UNIT
+    )
     return (by_code[codes], params) if with_params else by_code[codes]
 
 
@@ -439,6 +461,33 @@ def _bgnbd_frame_score(params, as_of_day: int, horizon: int) -> Callable[[pd.Dat
         return bgnbd_p_no_purchase(params, x, t_x, T, horizon / DAYS_PER_UNIT)
 
     return score
+
+
+def bgnbd_params_at(prep: OrderArrays, cutoff: int) -> BgNbdParams | None:
+    """A BG/NBD fit on the completed orders before ``cutoff`` (None when not identifiable)."""
+    hi = int(np.searchsorted(prep.day, cutoff, side="left"))
+    return fit_at_cutoff(prep.code[:hi], prep.day[:hi], prep.net[:hi], cutoff, prep.n_customers)[1]
+
+
+def bgnbd_feature(params: BgNbdParams | None, frame: pd.DataFrame, cutoff: int, horizon: int) -> np.ndarray:
+    """:data:`BGNBD_FEATURE` of a churn feature frame at ``cutoff``: BG/NBD P(no purchase in the horizon)
+    from the frame's own columns (:func:`_bgnbd_frame_score`), so a driver that moves recency or frequency
+    moves it too; NaN without a fit."""
+    if params is None or len(frame) == 0:
+        return np.full(len(frame), np.nan)
+    return _bgnbd_frame_score(params, cutoff, horizon)(frame)
+
+
+def _cached_fits(prep: OrderArrays) -> Callable[[int], BgNbdParams | None]:
+    """cutoff -> :func:`bgnbd_params_at`, each cutoff fitted once (snapshots of the splits overlap)."""
+    fits: dict[int, BgNbdParams | None] = {}
+
+    def at(cutoff: int) -> BgNbdParams | None:
+        if cutoff not in fits:
+            fits[cutoff] = bgnbd_params_at(prep, cutoff)
+        return fits[cutoff]
+
+    return at
 
 
 @dataclass
@@ -466,6 +515,7 @@ def _evaluate_split(
     training_snapshots: int,
     train_sample_size: int,
     validation_sample_size: int,
+    bg: Callable[[int], BgNbdParams | None] | None = None,
 ) -> _Split:
     """The model, the recency rule and BG/NBD on one split (see :func:`churn_tables`)."""
     eval_cutoff = train_cutoff + h
@@ -473,13 +523,13 @@ def _evaluate_split(
     metrics = {method: dict(empty), RULE: dict(empty), BGNBD: dict(empty)}
     if prep.min_day == NAT_DAY or eval_cutoff <= prep.min_day:
         return _Split(period, None, None, train_cutoff, eval_cutoff, metrics, "no customers before the cutoff")
-    valid = _window(prep, eval_cutoff, h, signup, validation_sample_size, random_state)
+    valid = _window(prep, eval_cutoff, h, signup, validation_sample_size, random_state, bg)
     note = ""
     if len(valid.y):
         metrics[RULE] = evaluate_scores(valid.y, valid.frame["recency_days"].to_numpy())
-        bg = bgnbd_no_purchase_scores(prep, eval_cutoff, h, valid.codes)
-        if bg is not None:
-            metrics[BGNBD] = evaluate_scores(valid.y, bg)
+        none_p = bgnbd_no_purchase_scores(prep, eval_cutoff, h, valid.codes, bg=bg)
+        if none_p is not None:
+            metrics[BGNBD] = evaluate_scores(valid.y, none_p)
     train = None
     if eval_cutoff - prep.min_day < h + MIN_FEATURE_DAYS:
         end = eval_cutoff + h
@@ -488,7 +538,7 @@ def _evaluate_split(
             f"{2 * h + MIN_FEATURE_DAYS} needed (2 x horizon + {MIN_FEATURE_DAYS})"
         )
     else:
-        train = _stacked(prep, train_cutoff, h, signup, training_snapshots, train_sample_size, random_state)
+        train = _stacked(prep, train_cutoff, h, signup, training_snapshots, train_sample_size, random_state, bg)
         if train is None or not _enough(train.y):
             note = f"training set at {_ts(train_cutoff).date()} has fewer than {MIN_CLASS_COUNT} churned or retained"
         elif not _enough(valid.y):
@@ -570,8 +620,10 @@ def churn_tables(
     h = int(horizon_days)
     signup = signup_days_for(prep.customer_ids, customers)
     current, current_codes = churn_features(prep, A, h, signup)
+    bg = _cached_fits(prep)
+    current[BGNBD_FEATURE] = bgnbd_feature(bg(A), current, A, h)
     rule_p_current = recency_rule_probability(current["recency_days"], h)
-    args = (h, signup, method, random_state, training_snapshots, train_sample_size, validation_sample_size)
+    args = (h, signup, method, random_state, training_snapshots, train_sample_size, validation_sample_size, bg)
     selection = _evaluate_split(prep, "selection", A - 3 * h, *args)
     report = _evaluate_split(prep, "held_back", A - 2 * h, *args)
 
@@ -590,20 +642,23 @@ def churn_tables(
     prob, scoring_cutoff = rule_p_current, None
     score_fn: Callable[[pd.DataFrame], np.ndarray] = lambda f: recency_rule_probability(f["recency_days"], h)  # noqa: E731
     if chosen == method:
-        scoring_train = _stacked(prep, A - h, h, signup, training_snapshots, train_sample_size, random_state)
+        scoring_train = _stacked(prep, A - h, h, signup, training_snapshots, train_sample_size, random_state, bg)
         if scoring_train is not None and _enough(scoring_train.y):
             scoring_model = _fit(scoring_train.frame, scoring_train.y, method, random_state)
             prob = _predict(scoring_model, current, method)
-            score_fn = lambda f: _predict(scoring_model, f, method)  # noqa: E731
+
+            def score_fn(f: pd.DataFrame) -> np.ndarray:  # the BG/NBD feature follows the moved columns
+                return _predict(scoring_model, f.assign(**{BGNBD_FEATURE: bgnbd_feature(bg(A), f, A, h)}), method)
+
             scoring_cutoff = A - h
         else:
             chosen, selection_note = RULE, "the scoring refit has too few churned or retained customers"
     elif chosen == BGNBD:
-        bg = bgnbd_no_purchase_scores(prep, A, h, current_codes, with_params=True)
-        if bg is None:
+        scored = bgnbd_no_purchase_scores(prep, A, h, current_codes, with_params=True, bg=bg)
+        if scored is None:
             chosen, selection_note = RULE, "BG/NBD not identifiable at the as-of date"
         else:
-            prob, score_fn = bg[0], _bgnbd_frame_score(bg[1], A, h)
+            prob, score_fn = scored[0], _bgnbd_frame_score(scored[1], A, h)
     drivers = _drivers(current, score_fn, has_amounts(orders))
     if chosen == RULE:
         log.warning("churn: scoring every customer with the recency rule (%s)", selection_note or "chosen")

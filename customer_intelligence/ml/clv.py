@@ -2,12 +2,16 @@
 
 Candidates and choice
 ---------------------
-Three candidates (:data:`CANDIDATES`): ``bgnbd_gamma_gamma`` (:func:`predict_bgnbd`: BG/NBD expected
-purchases x Gamma-Gamma spend per purchase, :mod:`customer_intelligence.ml.btyd`), the heuristic
-``decayed_rate_x_aov`` below, and ``naive_rate_x_aov`` (:func:`predict_naive`). Each predicts at the
-start of a validation period and of the last held-back period of the same length (:func:`holdout_plan`);
-the lowest validation MAE chooses the method that scores the customers (:data:`SELECTION_CRITERION`),
-and every candidate is reported on the held-back period, where nothing was chosen. Without amounts
+Four candidates (:data:`CANDIDATES`): ``bgnbd_gamma_gamma`` (:func:`predict_bgnbd`: BG/NBD expected
+purchases x Gamma-Gamma spend per purchase, :mod:`customer_intelligence.ml.btyd`), ``mbgnbd_gamma_gamma``
+(the same with MBG/NBD, in which a customer can also leave right after the first purchase, so one-time
+buyers are not certainly alive), the heuristic ``decayed_rate_x_aov`` below, and ``naive_rate_x_aov``
+(:func:`predict_naive`). Each predicts at the start of a validation period and of the last held-back
+period of the same length (:func:`holdout_plan`). The method that scores the customers is chosen on the
+validation period by error and ranking together (:func:`choose_method`, :data:`SELECTION_CRITERION`):
+the smallest sum of its rank by MAE and its rank by Spearman correlation, ties to the lower MAE. MAE
+alone rewards a method that predicts everyone near the mean; Spearman alone ignores the level, which
+the value totals need. Every candidate is reported on the held-back period, where nothing was chosen. Without amounts
 (every ``net_revenue`` null) the value columns are NaN and the candidates are compared on completed orders.
 
 Heuristic (``method = "decayed_rate_x_aov"``)
@@ -49,9 +53,10 @@ predicted_clv_12m       float64         expected_orders_12m x expected_order_val
 last_order_date         datetime64[us]
 ======================  ==============  ===========================================================
 
-``customer_clv`` also carries ``clv_method`` (the chosen candidate), ``p_alive`` (BG/NBD probability of
-being active) and ``expected_purchases_horizon`` (BG/NBD purchases within the churn horizon); NaN when
-BG/NBD is not identifiable (fewer than 50 customers or no repeat purchase).
+``customer_clv`` also carries ``clv_method`` (the chosen candidate), ``p_alive`` (probability of being
+active, from the chosen purchase model, BG/NBD when the heuristic or the naive rate is chosen) and
+``expected_purchases_horizon`` (that model's purchases within the churn horizon); NaN when BG/NBD is
+not identifiable (fewer than 50 customers or no repeat purchase).
 
 ``clv_metrics`` (one row per candidate and period, :data:`CLV_METRIC_COLUMNS`; held-back rows first, the
 chosen method first): ``method``, ``chosen``, ``period`` (``validation`` / ``held_back``), the period's
@@ -97,12 +102,18 @@ log = logging.getLogger(__name__)
 
 METHOD = "decayed_rate_x_aov"
 BGNBD = "bgnbd_gamma_gamma"
+MBGNBD = "mbgnbd_gamma_gamma"
 NAIVE = "naive_rate_x_aov"
 #: The candidates, in tie-break order.
-CANDIDATES: tuple[str, ...] = (BGNBD, METHOD, NAIVE)
+CANDIDATES: tuple[str, ...] = (BGNBD, MBGNBD, METHOD, NAIVE)
+#: The purchase-model variant (:mod:`customer_intelligence.ml.btyd`) of each BTYD candidate.
+BTYD_VARIANTS: dict[str, str] = {BGNBD: "bgnbd", MBGNBD: "mbgnbd"}
 #: Used when no validation period fits before the held-back one.
 DEFAULT_METHOD = BGNBD
-SELECTION_CRITERION = "lowest MAE on the validation period (the period before the held-back one)"
+SELECTION_CRITERION = (
+    "smallest rank by MAE + rank by Spearman on the validation period (the period before the held-back one); "
+    "ties: lower MAE"
+)
 NAIVE_MIN_EXPOSURE_DAYS: float = 30.0
 TAU_DAYS: float = 180.0
 PRIOR_DAYS: float = 90.0
@@ -175,8 +186,10 @@ def predict_bgnbd(
     horizon_days: float = 90.0,
     with_spend: bool = True,
     random_state: int = 42,
+    variant: str = "bgnbd",
 ) -> pd.DataFrame | None:
-    """BG/NBD purchases x Gamma-Gamma spend per purchase (:mod:`customer_intelligence.ml.btyd`).
+    """BG/NBD (or MBG/NBD, ``variant``) purchases x Gamma-Gamma spend per purchase
+    (:mod:`customer_intelligence.ml.btyd`).
 
     Fitted on the completed orders before ``as_of_day``; columns ``code``, ``expected_orders`` (over
     ``days_ahead``), ``expected_order_value``, ``predicted_value``, ``p_alive`` and
@@ -193,6 +206,7 @@ def predict_bgnbd(
         {"ahead": days_ahead, "horizon": horizon_days},
         with_spend=with_spend,
         random_state=random_state,
+        variant=variant,
     )
     if params is None:
         return None
@@ -214,8 +228,12 @@ def candidate_predictions(
 ) -> dict[str, pd.DataFrame | None]:
     """Every candidate's prediction at ``as_of_day`` (``None`` for a candidate that cannot fit)."""
     heuristic = predict_clv(prep, as_of_day, days_ahead)
+    btyd = {
+        m: predict_bgnbd(prep, as_of_day, days_ahead, with_spend=with_spend, random_state=random_state, variant=v)
+        for m, v in BTYD_VARIANTS.items()
+    }
     return {
-        BGNBD: predict_bgnbd(prep, as_of_day, days_ahead, with_spend=with_spend, random_state=random_state),
+        **btyd,
         METHOD: heuristic[["code", "expected_orders", "expected_order_value", "predicted_value"]],
         NAIVE: predict_naive(prep, as_of_day, days_ahead),
     }
@@ -284,14 +302,26 @@ def _period_rows(
 
 
 def choose_method(validation_rows: list[dict]) -> str:
-    """:data:`SELECTION_CRITERION`: the lowest validation MAE; ties and NaN go to the candidate order."""
-    best, best_mae = DEFAULT_METHOD, float("inf")
-    for method in CANDIDATES:
-        row = next((r for r in validation_rows if r["method"] == method), None)
-        mae = row["mae"] if row is not None else float("nan")
-        if np.isfinite(mae) and round(mae, 9) < round(best_mae, 9):
-            best, best_mae = method, mae
-    return best
+    """:data:`SELECTION_CRITERION`: the smallest sum of ranks by validation MAE (lowest first) and by
+    validation Spearman (highest first); ties go to the lower MAE, then to the candidate order.
+
+    A candidate without a finite MAE is not eligible; a NaN Spearman (e.g. constant predictions) ranks
+    last. Ranks are competition ranks on values rounded to 9 digits (equal values share a rank).
+    """
+    rows = {r["method"]: r for r in validation_rows if r["method"] in CANDIDATES and np.isfinite(r["mae"])}
+    if not rows:
+        return DEFAULT_METHOD
+    maes = {m: round(float(r["mae"]), 9) for m, r in rows.items()}
+    rhos = {m: round(float(r["spearman_r"]), 9) if np.isfinite(r["spearman_r"]) else -np.inf for m, r in rows.items()}
+
+    def rank(values: dict[str, float], m: str, better) -> int:
+        return 1 + sum(better(v, values[m]) for v in values.values())
+
+    key = {
+        m: (rank(maes, m, lambda v, w: v < w) + rank(rhos, m, lambda v, w: v > w), maes[m], CANDIDATES.index(m))
+        for m in rows
+    }
+    return min(rows, key=key.__getitem__)
 
 
 def clv_holdout_metrics(
@@ -407,8 +437,11 @@ def clv_table(
     A = resolve_as_of(prep, as_of)
     metrics, chosen = clv_holdout_metrics(prep, A, holdout_days, with_spend, random_state, method)
     base = predict_clv(prep, A, 365.0)
-    bg = predict_bgnbd(prep, A, 365.0, float(horizon_days), with_spend, random_state)
-    if chosen == BGNBD and bg is None:
+    # P(alive) and the horizon purchases come from the chosen purchase model, BG/NBD when a non-BTYD
+    # candidate scores
+    variant = BTYD_VARIANTS.get(chosen, "bgnbd")
+    bg = predict_bgnbd(prep, A, 365.0, float(horizon_days), with_spend, random_state, variant)
+    if chosen in BTYD_VARIANTS and bg is None:
         log.warning("clv: BG/NBD is not identifiable on this data (no repeat purchase): %s used", METHOD)
         chosen = METHOD
         metrics["chosen"] = metrics["method"] == METHOD
@@ -417,7 +450,7 @@ def clv_table(
             for n, c in zip(metrics["note"], metrics["chosen"], strict=True)
         ]
         metrics = _ordered(metrics)
-    scored = {BGNBD: bg, METHOD: base, NAIVE: predict_naive(prep, A, 365.0)}[chosen]
+    scored = bg if chosen in BTYD_VARIANTS else {METHOD: base, NAIVE: predict_naive(prep, A, 365.0)}[chosen]
     scored = scored.set_index("code").reindex(base["code"].to_numpy())
     bg_idx = bg.set_index("code").reindex(base["code"].to_numpy()) if bg is not None else None
     value = scored["predicted_value"].to_numpy(dtype=np.float64)
