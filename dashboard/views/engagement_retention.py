@@ -7,7 +7,7 @@ import altair as alt
 import shared
 import streamlit as st
 
-from customer_intelligence.reporting.dashboard_data import SEGMENT_COLUMNS
+from dashboard.data import SEGMENT_COLUMNS
 
 st.title("Engagement & retention")
 filters = shared.page_filters()

@@ -7,7 +7,7 @@ import altair as alt
 import shared
 import streamlit as st
 
-from customer_intelligence.reporting.dashboard_data import MAX_SCATTER_POINTS, SEGMENT_COLUMNS
+from dashboard.data import MAX_SCATTER_POINTS, SEGMENT_COLUMNS
 
 st.title("Loyalty & value")
 filters = shared.page_filters()

@@ -7,7 +7,7 @@ import altair as alt
 import shared
 import streamlit as st
 
-from customer_intelligence.reporting.dashboard_data import MAX_SCATTER_POINTS
+from dashboard.data import MAX_SCATTER_POINTS
 
 st.title("Segments")
 filters = shared.page_filters()

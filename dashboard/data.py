@@ -1,4 +1,4 @@
-"""Data access for the dashboard: pure functions from a read-only DuckDB connection and filters to frames.
+"""The dashboard's figures: functions from a read-only connection to the publication and the filters to frames.
 
 Every function reads only the published marts (schema ``marts`` of the publication) and applies the same
 three filters, so that every visual of every page answers for the same selection:
@@ -13,46 +13,36 @@ the marts compute over the whole history (RFM segment, spending score and quadra
 status, preferred category) are as of the as-of date; the period decides who is counted and what they spent.
 With no filter, every figure equals the corresponding mart (``kpi_overview``, ``agg_customers_by_*``,
 ``fct_active_customers_daily``, ``fct_cohort_retention``, ``fct_segment_orders_monthly``).
+
+Aggregated figures come from ``query_builder.figures`` (the BI marts when they answer exactly, else the grain
+marts); per-customer rows (scatters, the action table, the activity matrix) and the rolling active count come
+from the customer-grain selection ``query_builder.selection_sql``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import pandas as pd
 
-# Customer attributes a chart may split by (whitelist: these names reach SQL).
-SEGMENT_COLUMNS: dict[str, str] = {
-    "membership": "Membership",
-    "rfm_segment": "RFM segment",
-    "loyalty_tier": "Loyalty tier",
-    "spending_quadrant": "Income × spending quadrant",
-    "frequency_band": "Order-frequency band",
-    "country_code": "Country",
-    "gender": "Gender",
-    "age_group": "Age group",
-    "children_status": "Children",
-    "preferred_category": "Preferred category",
-    "customer_status": "Activity status",
-}
+from dashboard import query_builder as qb
+from dashboard.query_builder import SEGMENT_COLUMNS, Filters
+
+__all__ = ["SEGMENT_COLUMNS", "Filters", "MAX_SCATTER_POINTS", "ACTION_TABLE_ROWS"]
 
 # Scatter plots draw at most this many points: a sample stratified by the chart's colour (issue 16), as BI
 # tools' high-density sampling does; the chart states the sample size and the total.
 MAX_SCATTER_POINTS = 5_000
+# The action table sends at most this many rows to the browser (the top of the chosen order), with the total.
+ACTION_TABLE_ROWS = 2_500
 # Columns a scatter sample may be stratified by (whitelist: these names reach SQL).
 STRATA_COLUMNS = frozenset({"membership", "rfm_segment", "loyalty_tier", "spending_quadrant", "ml_segment",
                             "country_code", "segment", "churn_risk_tier"})
-
-@dataclass(frozen=True)
-class Filters:
-    """The dashboard's shared filters. ``None`` dates and empty tuples mean no restriction."""
-
-    start: date | None = None
-    end: date | None = None
-    memberships: tuple[str, ...] = field(default_factory=tuple)
-    countries: tuple[str, ...] = field(default_factory=tuple)
+# Columns the action table may be sorted by (whitelist).
+ACTION_SORT_COLUMNS = frozenset({"revenue_at_risk", "churn_probability", "predicted_clv_12m", "net_revenue",
+                                 "recency_days", "last_order_date"})
 
 
 @dataclass(frozen=True)
@@ -75,93 +65,45 @@ def _segment_column(column: str) -> str:
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
     """Order-date bounds (first completed order to the day before the as-of date) and the filter values."""
-    as_of, first, last = con.execute(
-        """
-        select
-            kpi.as_of_date,
-            coalesce(min(orders.order_date), kpi.as_of_date - 1),
-            kpi.as_of_date - 1
-        from marts.kpi_overview as kpi
-        left join marts.fct_orders as orders
-            on orders.is_completed and orders.order_date < kpi.as_of_date
-        group by kpi.as_of_date
-        """
-    ).fetchone()
+    bounds = qb.bounds(con)
+    as_of = con.execute("select as_of_date from marts.kpi_overview").fetchone()[0]
     memberships = [row[0] for row in con.execute(
         "select distinct membership from marts.dim_customer_360 where is_purchaser order by 1"
     ).fetchall()]
     countries = con.execute(
         "select distinct country_code, country_name from marts.dim_customer_360 where is_purchaser order by 1"
     ).fetchall()
-    return FilterOptions(first, last, as_of, tuple(memberships), tuple((c, n) for c, n in countries))
+    return FilterOptions(bounds.first_date, bounds.last_date, as_of, tuple(memberships),
+                         tuple((c, n) for c, n in countries))
 
 
-def _params(filters: Filters) -> dict:
-    """Query parameters for the filter CTEs (open ends become the widest range)."""
-    return {
-        "start": filters.start or date(1900, 1, 1),
-        "end": filters.end or date(9999, 12, 31),
-        "memberships": list(filters.memberships),
-        "countries": list(filters.countries),
-    }
-
-
-# The filtered selection every query starts from: customers (purchasers matching membership and country),
-# their completed orders in the period, and one row per customer counted, with their period figures.
-# The rules come from the marts, where they are defined once: the repeat-customer threshold
-# (kpi_overview.repeat_customer_min_orders) and the frequency bands' bounds (agg_customers_by_frequency_band).
-_SELECTION = """
-    as_of as (
-        select as_of_date, repeat_customer_min_orders from marts.kpi_overview
-    ),
-    frequency_bands as (
-        select frequency_band, min_orders, max_orders from marts.agg_customers_by_frequency_band
-    ),
-    customers as (
-        select customer_360.*
-        from marts.dim_customer_360 as customer_360
-        where
-            customer_360.is_purchaser
-            and (len(cast($memberships as varchar[])) = 0
-                or list_contains(cast($memberships as varchar[]), customer_360.membership))
-            and (len(cast($countries as varchar[])) = 0
-                or list_contains(cast($countries as varchar[]), customer_360.country_code))
-    ),
-    period_orders as (
-        select orders.order_id, orders.customer_id, orders.order_date, orders.net_revenue
-        from marts.fct_orders as orders
-        inner join customers
-            on orders.customer_id = customers.customer_id
-        where
-            orders.is_completed
-            and orders.order_date < (select as_of_date from as_of)
-            and orders.order_date between $start and $end
-    ),
-    period_customers as (
-        select
-            customers.*,
-            totals.period_orders,
-            totals.period_revenue,
-            totals.period_orders >= (select repeat_customer_min_orders from as_of) as is_period_repeat,
-            frequency_bands.frequency_band as period_frequency_band
-        from (
-            select customer_id, count(*) as period_orders, sum(net_revenue) as period_revenue
-            from period_orders
-            group by customer_id
-        ) as totals
-        inner join customers
-            on totals.customer_id = customers.customer_id
-        left join frequency_bands
-            on totals.period_orders >= frequency_bands.min_orders
-            and (frequency_bands.max_orders is null or totals.period_orders <= frequency_bands.max_orders)
-    )
-"""
+def _whole_history(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
+    """Whether per-customer rows can be read from dim_customer_360 as they are (a publication with the BI
+    marts, whose dim_customer_360 carries the rule columns, and a date range covering every order)."""
+    return set(qb.BI_MARTS) <= qb.available_tables(con) and qb.is_whole_history(filters, qb.bounds(con))
 
 
 def _query(con: duckdb.DuckDBPyConnection, filters: Filters, body: str, extra: dict | None = None) -> pd.DataFrame:
     """Run ``with <selection>, <body>`` with the filter parameters and return a frame."""
-    params = _params(filters) | (extra or {})
-    return con.execute(f"with {_SELECTION}, {body}", params).df()
+    sql = f"with {qb.selection_sql(_whole_history(con, filters))}, {body}"
+    return con.execute(sql, qb.used_params(sql, qb._params(filters) | (extra or {}))).df()
+
+
+def _shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Customer and revenue shares over every row of the frame."""
+    frame["customer_share"] = frame["customers"] / frame["customers"].sum() if len(frame) else 0.0
+    revenue_total = frame["revenue"].sum()
+    frame["revenue_share"] = frame["revenue"] / revenue_total if revenue_total else float("nan")
+    return frame
+
+
+KPI_MEASURES = ("customers", "orders", "revenue", "repeat_customers", "at_risk_customers", "active_customers",
+                "annual_income_sum", "annual_income_count", "spending_score_sum", "spending_score_count")
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, NaN when the denominator is 0 or undefined."""
+    return float(numerator) / float(denominator) if denominator and not pd.isna(denominator) else float("nan")
 
 
 def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
@@ -169,116 +111,61 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
     amounts: row rule R8), repeat purchase rate, Prime share, at-risk rate,
     active customers (a completed order in the activity window ending on the period's last day), average
     income and spending score, and the repeat-rate target."""
-    row = _query(con, filters, """
-        window_end as (
-            select least($end, (select as_of_date from as_of) - 1) as last_day,
-                cast((select active_window_days from marts.kpi_overview) as integer) as window_days
-        ),
-        active as (
-            select count(distinct period_orders.customer_id) as active_customers
-            from period_orders, window_end
-            where period_orders.order_date > window_end.last_day - window_end.window_days
-                and period_orders.order_date <= window_end.last_day
-        ),
-        totals as (
-            select
-                count(*) as customers,
-                coalesce(sum(period_orders), 0) as orders,
-                coalesce(sum(period_revenue), 0) as revenue,
-                count(case when is_period_repeat then 1 end) as repeat_customers,
-                count(case when membership = 'Prime' then 1 end) as prime_customers,
-                count(case when membership in ('Prime', 'Non-Prime') then 1 end) as known_membership,
-                count(case when customer_status = 'At Risk' then 1 end) as at_risk_customers,
-                avg(annual_income) as average_annual_income,
-                avg(spending_score) as average_spending_score
-            from period_customers
-        )
-        select
-            totals.*,
-            active.active_customers,
-            window_end.window_days as active_window_days,
-            (select repeat_rate_target from marts.kpi_overview) as repeat_rate_target,
+    by_membership = qb.figures(con, KPI_MEASURES, ("membership",), filters)
+    totals = by_membership[list(KPI_MEASURES)].sum(min_count=1)
+    settings = con.execute("""
+        select cast(active_window_days as integer), repeat_rate_target,
             -- without amounts in the data (row rule R8) every order's net revenue is null
-            (select count(net_revenue) > 0 or count(*) = 0 from marts.fct_orders) as has_amounts
-        from totals, active, window_end
-    """).iloc[0]
-    has_amounts = bool(row["has_amounts"])
-    customers, orders = int(row["customers"]), int(row["orders"])
-    revenue = float(row["revenue"]) if has_amounts else float("nan")
-
-    def ratio(numerator: float, denominator: float) -> float:
-        return float(numerator) / float(denominator) if denominator else float("nan")
-
+            (select count(net_revenue) > 0 or count(*) = 0 from marts.fct_orders)
+        from marts.kpi_overview
+    """).fetchone()
+    window_days, target, has_amounts = int(settings[0]), float(settings[1]), bool(settings[2])
+    customers = int(totals["customers"]) if len(by_membership) else 0
+    orders = int(totals["orders"]) if len(by_membership) else 0
+    revenue = float("nan") if not has_amounts else (0.0 if pd.isna(totals["revenue"]) else float(totals["revenue"]))
+    counts = dict(zip(by_membership["membership"], by_membership["customers"], strict=True))
+    known = counts.get("Prime", 0) + counts.get("Non-Prime", 0)
     return {
         "customers": customers,
         "orders": orders,
         "has_amounts": has_amounts,
         "revenue": revenue,
-        "average_order_value": ratio(revenue, orders),
-        "lifetime_value": ratio(revenue, customers),
-        "repeat_customers": int(row["repeat_customers"]),
-        "repeat_purchase_rate": ratio(row["repeat_customers"], customers),
-        "prime_share": ratio(row["prime_customers"], row["known_membership"]),
-        "at_risk_rate": ratio(row["at_risk_customers"], customers),
-        "active_customers": int(row["active_customers"]),
-        "active_window_days": int(row["active_window_days"]),
-        "average_annual_income": float(row["average_annual_income"]) if customers else float("nan"),
-        "average_spending_score": float(row["average_spending_score"]) if customers else float("nan"),
-        "repeat_rate_target": float(row["repeat_rate_target"]),
+        "average_order_value": _ratio(revenue, orders),
+        "lifetime_value": _ratio(revenue, customers),
+        "repeat_customers": int(totals["repeat_customers"] or 0) if customers else 0,
+        "repeat_purchase_rate": _ratio(totals["repeat_customers"], customers),
+        "prime_share": _ratio(counts.get("Prime", 0), known),
+        "at_risk_rate": _ratio(totals["at_risk_customers"], customers),
+        "active_customers": int(totals["active_customers"]) if customers else 0,
+        "active_window_days": window_days,
+        "average_annual_income": _ratio(totals["annual_income_sum"], totals["annual_income_count"]),
+        "average_spending_score": _ratio(totals["spending_score_sum"], totals["spending_score_count"]),
+        "repeat_rate_target": target,
     }
 
 
 def monthly_trend(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Per calendar month of the period: customers (distinct purchasers), orders and revenue."""
-    return _query(con, filters, """
-        final as (
-            select
-                cast(date_trunc('month', order_date) as date) as month_start,
-                count(distinct customer_id) as customers,
-                count(*) as orders,
-                sum(net_revenue) as revenue
-            from period_orders
-            group by 1
-        )
-        select * from final order by month_start
-    """)
+    trend = qb.figures(con, ("customers", "orders", "revenue"), (qb.MONTH,), filters)
+    return trend.sort_values(qb.MONTH).reset_index(drop=True)
 
 
-def _by_segment_body(segment: str) -> str:
-    """Customers, orders, revenue, AOV, revenue per customer and repeat rate per value of ``segment``."""
-    return f"""
-        grouped as (
-            select
-                {segment} as segment,
-                count(*) as customers,
-                sum(period_orders) as orders,
-                sum(period_revenue) as revenue,
-                sum(case when is_period_repeat then 1 else 0 end) as repeat_customers
-            from period_customers
-            group by 1
-        ),
-        final as (
-            select
-                segment,
-                customers,
-                customers / sum(customers) over () as customer_share,
-                orders,
-                revenue,
-                revenue / nullif(sum(revenue) over (), 0) as revenue_share,
-                revenue / nullif(orders, 0) as average_order_value,
-                revenue / nullif(customers, 0) as revenue_per_customer,
-                repeat_customers,
-                repeat_customers / nullif(customers, 0) as repeat_purchase_rate
-            from grouped
-        )
-        select * from final
-    """
+BY_SEGMENT_MEASURES = ("customers", "orders", "revenue", "repeat_customers")
+
+
+def _by_segment(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str) -> pd.DataFrame:
+    """Customers, orders, revenue, their shares, AOV, revenue per customer and repeat rate per ``segment``."""
+    frame = qb.figures(con, BY_SEGMENT_MEASURES, (_segment_column(segment),), filters)
+    frame = _shares(frame.rename(columns={segment: "segment"}))
+    frame = qb.add_ratios(frame, ("average_order_value", "revenue_per_customer", "repeat_purchase_rate"))
+    return frame[["segment", "customers", "customer_share", "orders", "revenue", "revenue_share",
+                  "average_order_value", "revenue_per_customer", "repeat_customers", "repeat_purchase_rate"]]
 
 
 def by_segment(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str) -> pd.DataFrame:
     """One row per value of a customer attribute (see ``SEGMENT_COLUMNS``), largest revenue first."""
-    column = _segment_column(segment)
-    return _query(con, filters, _by_segment_body(column) + " order by revenue desc, segment")
+    frame = _by_segment(con, filters, segment)
+    return frame.sort_values(["revenue", "segment"], ascending=[False, True]).reset_index(drop=True)
 
 
 def frequency_bands(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
@@ -287,8 +174,7 @@ def frequency_bands(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
     bands = con.execute(
         "select frequency_band as segment, sort_order from marts.agg_customers_by_frequency_band order by sort_order"
     ).df()
-    counted = _query(con, filters, _by_segment_body("period_frequency_band"))
-    merged = bands.merge(counted, on="segment", how="left")
+    merged = bands.merge(_by_segment(con, filters, "frequency_band"), on="segment", how="left")
     for column in ("customers", "orders", "revenue", "repeat_customers", "customer_share", "revenue_share"):
         merged[column] = merged[column].fillna(0)
     return merged.sort_values("sort_order").reset_index(drop=True)
@@ -298,20 +184,10 @@ def segment_country_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, seg
                            ) -> pd.DataFrame:
     """Segment × country: customers, revenue, AOV and repeat purchase rate per cell."""
     column = _segment_column(segment)
-    return _query(con, filters, f"""
-        final as (
-            select
-                {column} as segment,
-                country_code,
-                count(*) as customers,
-                sum(period_revenue) as revenue,
-                sum(period_revenue) / nullif(sum(period_orders), 0) as average_order_value,
-                avg(case when is_period_repeat then 1.0 else 0.0 end) as repeat_purchase_rate
-            from period_customers
-            group by 1, 2
-        )
-        select * from final order by segment, country_code
-    """)
+    frame = qb.figures(con, BY_SEGMENT_MEASURES, (column, "country_code"), filters)
+    frame = qb.add_ratios(frame.rename(columns={column: "segment"}), ("average_order_value", "repeat_purchase_rate"))
+    frame = frame[["segment", "country_code", "customers", "revenue", "average_order_value", "repeat_purchase_rate"]]
+    return frame.sort_values(["segment", "country_code"]).reset_index(drop=True)
 
 
 def _sampled(order_by: str, max_points: int | None, stratify_by: str | None) -> str:
@@ -376,80 +252,40 @@ def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points
 
 def spending_quadrants(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Income × spending-score quadrants (seed 000): customers, revenue, averages, and each quadrant's action."""
-    return _query(con, filters, """
-        quadrant_text as (
-            select spending_quadrant, sort_order, description, recommended_action,
-                income_threshold, spending_score_threshold
-            from marts.agg_customers_by_spending_quadrant
-        ),
-        grouped as (
-            select
-                spending_quadrant,
-                count(*) as customers,
-                sum(period_revenue) as revenue,
-                avg(annual_income) as average_annual_income,
-                avg(spending_score) as average_spending_score
-            from period_customers
-            group by 1
-        ),
-        final as (
-            select
-                quadrant_text.spending_quadrant,
-                quadrant_text.sort_order,
-                coalesce(grouped.customers, 0) as customers,
-                coalesce(grouped.revenue, 0) as revenue,
-                grouped.average_annual_income,
-                grouped.average_spending_score,
-                quadrant_text.description,
-                quadrant_text.recommended_action,
-                quadrant_text.income_threshold,
-                quadrant_text.spending_score_threshold
-            from quadrant_text
-            left join grouped
-                on quadrant_text.spending_quadrant = grouped.spending_quadrant
-        )
-        select * from final order by sort_order
-    """)
+    text = con.execute("""
+        select spending_quadrant, sort_order, description, recommended_action, income_threshold,
+            spending_score_threshold
+        from marts.agg_customers_by_spending_quadrant
+    """).df()
+    grouped = qb.add_ratios(qb.figures(
+        con, ("customers", "revenue", "annual_income_sum", "annual_income_count", "spending_score_sum",
+              "spending_score_count"), ("spending_quadrant",), filters),
+        ("average_annual_income", "average_spending_score"))
+    merged = text.merge(grouped, on="spending_quadrant", how="left")
+    merged["customers"] = merged["customers"].fillna(0).astype("int64")
+    merged["revenue"] = merged["revenue"].fillna(0)
+    return merged[["spending_quadrant", "sort_order", "customers", "revenue", "average_annual_income",
+                   "average_spending_score", "description", "recommended_action", "income_threshold",
+                   "spending_score_threshold"]].sort_values("sort_order").reset_index(drop=True)
 
 
 def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """RFM segments: customers, revenue, average recency days and R/F/M scores, with the segment's description."""
-    return _query(con, filters, """
-        descriptions as (
-            select rfm_segment, sort_order, description from marts.agg_customers_by_rfm_segment
-        ),
-        grouped as (
-            select
-                rfm_segment,
-                count(*) as customers,
-                sum(period_revenue) as revenue,
-                avg(recency_days) as average_recency_days,
-                avg(recency_score) as average_recency_score,
-                avg(frequency_score) as average_frequency_score,
-                avg(monetary_score) as average_monetary_score
-            from period_customers
-            group by 1
-        ),
-        final as (
-            select grouped.*, descriptions.sort_order, descriptions.description
-            from grouped
-            left join descriptions
-                on grouped.rfm_segment = descriptions.rfm_segment
-        )
-        select * from final order by sort_order, rfm_segment
-    """)
+    descriptions = con.execute(
+        "select rfm_segment, sort_order, description from marts.agg_customers_by_rfm_segment").df()
+    averages = ("average_recency_days", "average_recency_score", "average_frequency_score", "average_monetary_score")
+    grouped = qb.add_ratios(qb.figures(
+        con, ("customers", "revenue", "recency_days_sum", "recency_days_count", "recency_score_sum",
+              "frequency_score_sum", "monetary_score_sum"), ("rfm_segment",), filters), averages)
+    merged = grouped[["rfm_segment", "customers", "revenue", *averages]].merge(
+        descriptions, on="rfm_segment", how="left")
+    return merged.sort_values(["sort_order", "rfm_segment"]).reset_index(drop=True)
 
 
 def gender_by_country(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Country × gender: customers and revenue."""
-    return _query(con, filters, """
-        final as (
-            select country_code, gender, count(*) as customers, sum(period_revenue) as revenue
-            from period_customers
-            group by 1, 2
-        )
-        select * from final order by country_code, gender
-    """)
+    frame = qb.figures(con, ("customers", "revenue"), ("country_code", "gender"), filters)
+    return frame.sort_values(["country_code", "gender"]).reset_index(drop=True)
 
 
 def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership",
@@ -536,65 +372,84 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
     """, {"max_daily_points": max_daily_points})
 
 
+_COHORT_FINAL = """
+    final as (
+        select
+            activity.cohort_month,
+            date_diff('month', activity.cohort_month, activity.activity_month) as months_since_first_order,
+            activity.activity_month,
+            cohort_sizes.cohort_size,
+            activity.active_customers,
+            activity.active_customers / cohort_sizes.cohort_size as retention_rate
+        from activity
+        inner join cohort_sizes
+            on activity.cohort_month = cohort_sizes.cohort_month
+    )
+    select * from final order by cohort_month, months_since_first_order
+"""
+
+# From the BI mart: its rows for the selection, summed over memberships and countries.
+_COHORT_FROM_MART = f"""
+    selected as (
+        select * from marts.{qb.COHORT_MART} as mart
+        where {qb._partition_filter("mart")}
+            and cohort_month between cast(date_trunc('month', cast($start as date)) as date) and $end
+            and activity_month <= $end
+    ),
+    cohort_sizes as (
+        select cohort_month, sum(cohort_size) as cohort_size
+        from (select distinct cohort_month, membership, country_code, cohort_size from selected) as groups
+        group by 1
+    ),
+    activity as (
+        select cohort_month, activity_month, sum(active_customers) as active_customers
+        from selected
+        group by 1, 2
+    ),
+"""
+
+# From the grain: the selected customers' first orders and their months of fct_customer_months.
+_COHORT_FROM_GRAIN = """
+    cohorts as (
+        select customer_id, cast(date_trunc('month', first_order_date) as date) as cohort_month
+        from customers
+        where first_order_date between $start and $end
+    ),
+    cohort_sizes as (
+        select cohort_month, count(*) as cohort_size from cohorts group by 1
+    ),
+    activity as (
+        select
+            cohorts.cohort_month,
+            months.month_start as activity_month,
+            count(*) as active_customers
+        from marts.fct_customer_months as months
+        inner join cohorts
+            on months.customer_id = cohorts.customer_id
+        where months.is_active
+            and months.month_start <= $end
+        group by 1, 2
+    ),
+"""
+
+
 def cohort_retention(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Monthly cohorts (month of the first completed order, within the period) × months since: cohort size,
-    customers active (a completed order that month, up to the period's end) and retention rate."""
-    return _query(con, filters, """
-        cohorts as (
-            select customer_id, cast(date_trunc('month', first_order_date) as date) as cohort_month
-            from customers
-            where first_order_date between $start and $end
-        ),
-        cohort_sizes as (
-            select cohort_month, count(*) as cohort_size from cohorts group by 1
-        ),
-        activity as (
-            select
-                cohorts.cohort_month,
-                months.month_start as activity_month,
-                count(*) as active_customers
-            from marts.fct_customer_months as months
-            inner join cohorts
-                on months.customer_id = cohorts.customer_id
-            where months.is_active
-                and months.month_start <= $end
-            group by 1, 2
-        ),
-        final as (
-            select
-                activity.cohort_month,
-                date_diff('month', activity.cohort_month, activity.activity_month) as months_since_first_order,
-                activity.activity_month,
-                cohort_sizes.cohort_size,
-                activity.active_customers,
-                activity.active_customers / cohort_sizes.cohort_size as retention_rate
-            from activity
-            inner join cohort_sizes
-                on activity.cohort_month = cohort_sizes.cohort_month
-        )
-        select * from final order by cohort_month, months_since_first_order
-    """)
+    customers active (a completed order that month, up to the period's end) and retention rate. From
+    agg_bi_cohort_month for a period of whole months, else from the grain."""
+    if set(qb.BI_MARTS) <= qb.available_tables(con) and qb.whole_months(filters, qb.bounds(con)):
+        sql = f"with {_COHORT_FROM_MART} {_COHORT_FINAL}"
+        return con.execute(sql, qb.used_params(sql, qb._params(filters))).df()
+    return _query(con, filters, _COHORT_FROM_GRAIN + _COHORT_FINAL)
 
 
 def segment_orders_monthly(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership"
                            ) -> pd.DataFrame:
     """Completed orders, revenue and purchasing customers per month and segment in the period."""
     column = _segment_column(segment)
-    return _query(con, filters, f"""
-        final as (
-            select
-                cast(date_trunc('month', period_orders.order_date) as date) as month_start,
-                customers.{column} as segment,
-                count(*) as orders,
-                sum(period_orders.net_revenue) as revenue,
-                count(distinct period_orders.customer_id) as customers
-            from period_orders
-            inner join customers
-                on period_orders.customer_id = customers.customer_id
-            group by 1, 2
-        )
-        select * from final order by month_start, segment
-    """)
+    frame = qb.figures(con, ("orders", "revenue", "customers"), (qb.MONTH, column), filters)
+    frame = frame.rename(columns={column: "segment"})[[qb.MONTH, "segment", "orders", "revenue", "customers"]]
+    return frame.sort_values([qb.MONTH, "segment"]).reset_index(drop=True)
 
 
 def activity_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, top_n: int = 40) -> pd.DataFrame:
@@ -733,33 +588,56 @@ def churn_by_segment(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
     """)
 
 
-def action_table(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """The retention team's action list (ml_customer_actions) for the selected customers, ranked by revenue at
-    risk, with the customer's country and membership."""
-    return _query(con, filters, """
-        final as (
-            select
-                actions.action_rank,
-                actions.customer_id,
-                period_customers.country_code,
-                period_customers.membership,
-                actions.segment,
-                actions.segment_name,
-                cast(actions.last_order_date as date) as last_order_date,
-                actions.recency_days,
-                actions.net_revenue,
-                actions.churn_probability,
-                actions.churn_risk_tier,
-                actions.predicted_clv_12m,
-                actions.revenue_at_risk,
-                actions.recommended_action,
-                concat_ws('; ', actions.churn_driver_1, actions.churn_driver_2, actions.churn_driver_3) as churn_drivers
-            from marts.ml_customer_actions as actions
-            inner join period_customers
-                on actions.customer_id = period_customers.customer_id
-        )
-        select * from final order by action_rank
-    """)
+_ACTION_ROWS = """
+    final as (
+        select
+            actions.action_rank,
+            actions.customer_id,
+            period_customers.country_code,
+            period_customers.membership,
+            actions.segment,
+            actions.segment_name,
+            cast(actions.last_order_date as date) as last_order_date,
+            actions.recency_days,
+            actions.net_revenue,
+            actions.churn_probability,
+            actions.churn_risk_tier,
+            actions.predicted_clv_12m,
+            actions.revenue_at_risk,
+            actions.recommended_action,
+            concat_ws('; ', actions.churn_driver_1, actions.churn_driver_2, actions.churn_driver_3) as churn_drivers
+        from marts.ml_customer_actions as actions
+        inner join period_customers
+            on actions.customer_id = period_customers.customer_id
+        where len(cast($tiers as varchar[])) = 0 or list_contains(cast($tiers as varchar[]), actions.churn_risk_tier)
+    )
+"""
+
+
+def action_table(con: duckdb.DuckDBPyConnection, filters: Filters, sort_by: str = "revenue_at_risk",
+                 descending: bool = True, tiers: tuple[str, ...] = (), limit: int | None = ACTION_TABLE_ROWS
+                 ) -> pd.DataFrame:
+    """The retention team's action list (ml_customer_actions) for the selected customers (and churn-risk
+    ``tiers``, none = all), with the customer's country and membership: the first ``limit`` rows (None: all) in
+    the order of ``sort_by`` (ties by action rank, i.e. revenue at risk); ``rows_total`` counts every row."""
+    if sort_by not in ACTION_SORT_COLUMNS:
+        raise ValueError(f"unknown sort column {sort_by!r}; choose one of {sorted(ACTION_SORT_COLUMNS)}")
+    order = f"{sort_by} {'desc' if descending else 'asc'} nulls last, action_rank"
+    top = "" if limit is None else f"limit {int(limit)}"
+    return _query(con, filters, _ACTION_ROWS + f"""
+        select *, count(*) over () as rows_total from final order by {order} {top}
+    """, {"tiers": list(tiers)})
+
+
+def action_summary(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
+    """The churn page's cards for the selected customers: customers with an action, high-risk customers,
+    revenue at risk and average churn probability (over every row of the action table, not only those shown)."""
+    row = _query(con, filters, _ACTION_ROWS + """
+        select count(*) as customers, count(case when churn_risk_tier = 'high' then 1 end) as high_risk_customers,
+            coalesce(sum(revenue_at_risk), 0) as revenue_at_risk, avg(churn_probability) as average_churn_probability
+        from final
+    """, {"tiers": []}).iloc[0]
+    return {key: float(value) for key, value in row.items()}
 
 
 def churn_model_metrics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -768,3 +646,92 @@ def churn_model_metrics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "select * from marts.ml_churn_model_metrics"
         " order by period = 'held_back' desc, used_for_scoring desc, method"
     ).df()
+
+
+# --- "Who moved": segment migrations between two as-of dates of the segment history (issue 15) -------------
+
+MIGRATION_SEGMENT_TYPES: dict[str, str] = {"rfm_segment": "RFM segment", "loyalty_tier": "Loyalty tier",
+                                           "customer_status": "Activity status",
+                                           "spending_quadrant": "Income × spending quadrant"}
+
+
+def migration_periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The periods of agg_segment_migrations (from_date, to_date), latest first; empty without the mart."""
+    if not has_tables(con, "agg_segment_migrations"):
+        return pd.DataFrame(columns=["from_date", "to_date"])
+    return con.execute(
+        "select distinct from_date, to_date from marts.agg_segment_migrations order by to_date desc").df()
+
+
+def _migration_type(segment_type: str) -> str:
+    """Validate a migration segment type against the whitelist."""
+    if segment_type not in MIGRATION_SEGMENT_TYPES:
+        raise ValueError(f"unknown segment type {segment_type!r}; choose one of {sorted(MIGRATION_SEGMENT_TYPES)}")
+    return segment_type
+
+
+def segment_migrations(con: duckdb.DuckDBPyConnection, filters: Filters, segment_type: str, to_date: date
+                       ) -> pd.DataFrame:
+    """From-segment × to-segment of one period (ending ``to_date``): customers present at both as-of dates,
+    their revenue to date and in the period, and whether the move is a migration / a downgrade. The mart
+    answers without a membership or country filter; with one, the customers' rows of fct_customer_segment_history
+    (joined to dim_customer_360's membership and country) are compared, with the mart's is_downgrade."""
+    column = _migration_type(segment_type)
+    mart = con.execute("""
+        select from_segment, to_segment, customers, net_revenue, period_net_revenue, is_migration, is_downgrade
+        from marts.agg_segment_migrations
+        where segment_type = $segment_type and to_date = $to_date
+    """, {"segment_type": column, "to_date": to_date}).df()
+    if not (filters.memberships or filters.countries) or mart.empty:
+        return mart.sort_values(["customers", "from_segment"], ascending=[False, True]).reset_index(drop=True)
+    from_date = con.execute("select max(from_date) from marts.agg_segment_migrations where to_date = $to_date",
+                            {"to_date": to_date}).fetchone()[0]
+    params = {"from_date": from_date, "to_date": to_date, "memberships": list(filters.memberships),
+              "countries": list(filters.countries)}
+    grain = con.execute(f"""
+        with customers as (
+            select customer_id from marts.dim_customer_360 as customer_360
+            where customer_360.is_purchaser and {qb._partition_filter("customer_360")}
+        ),
+        before_period as (
+            select history.customer_id, history.{column} as segment, history.net_revenue
+            from marts.fct_customer_segment_history as history
+            inner join customers on history.customer_id = customers.customer_id
+            where history.as_of_date = $from_date
+        ),
+        after_period as (
+            select history.customer_id, history.{column} as segment, history.net_revenue
+            from marts.fct_customer_segment_history as history
+            inner join customers on history.customer_id = customers.customer_id
+            where history.as_of_date = $to_date
+        )
+        select
+            before_period.segment as from_segment,
+            after_period.segment as to_segment,
+            count(*) as customers,
+            round(sum(after_period.net_revenue), 2) as net_revenue,
+            round(sum(after_period.net_revenue - before_period.net_revenue), 2) as period_net_revenue
+        from before_period
+        inner join after_period on before_period.customer_id = after_period.customer_id
+        group by 1, 2
+    """, params).df()
+    flags = mart[["from_segment", "to_segment", "is_migration", "is_downgrade"]]
+    merged = grain.merge(flags, on=["from_segment", "to_segment"], how="left")
+    return merged.sort_values(["customers", "from_segment"], ascending=[False, True]).reset_index(drop=True)
+
+
+def latest_segment_sizes(con: duckdb.DuckDBPyConnection, filters: Filters, segment_type: str) -> pd.DataFrame:
+    """Customers per segment at the latest as-of date of fct_customer_segment_history (shown while the history
+    has a single as-of date, so no period to compare yet)."""
+    column = _migration_type(segment_type)
+    sql = f"""
+        select history.{column} as segment, count(*) as customers, sum(history.net_revenue) as net_revenue
+        from marts.fct_customer_segment_history as history
+        inner join marts.dim_customer_360 as customer_360
+            on history.customer_id = customer_360.customer_id
+        where history.as_of_date = (select max(as_of_date) from marts.fct_customer_segment_history)
+            and {qb._partition_filter("customer_360")}
+        group by 1
+        order by customers desc, segment
+    """
+    return con.execute(sql, qb.used_params(sql, qb._params(filters))).df()
