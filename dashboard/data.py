@@ -288,18 +288,9 @@ def gender_by_country(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Da
     return frame.sort_values(["country_code", "gender"]).reset_index(drop=True)
 
 
-def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership",
-                             max_daily_points: int = 400) -> pd.DataFrame:
-    """Customers active on the rolling window (var active_window_days) per day of the period and segment.
-
-    A customer is active on a day when they have a completed order in the window of days ending on it (orders
-    before the period start count for its first days). Long periods are sampled weekly (every 7th day back
-    from the period's last day). Computed from activity intervals (a running sum of starts and ends), so the
-    work grows with the orders, not with orders x window days. Every (day, segment) pair of the filtered customers'
-    segments is listed, 0 when none is active.
-    """
-    column = _segment_column(segment)
-    return _query(con, filters, f"""
+# The days of the rolling-active chart: the period's days (within the data), weekly back from its last day when
+# the period is long.
+_ACTIVE_DAYS = """
         settings as (
             select
                 cast((select active_window_days from marts.kpi_overview) as integer) as window_days,
@@ -313,6 +304,55 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
                 and (settings.last_day - settings.first_day < $max_daily_points
                     or (settings.last_day - dates.date_day) % 7 = 0)
         ),
+"""
+
+
+def _rolling_active_from_mart(con: duckdb.DuckDBPyConnection, filters: Filters, column: str,
+                              max_daily_points: int) -> pd.DataFrame:
+    """rolling_active_customers from agg_bi_active_daily: the selection's rows of each day summed per segment."""
+    sql = f"""
+        with as_of as (select as_of_date from marts.kpi_overview),
+        {_ACTIVE_DAYS}
+        segments as (
+            select distinct segment from marts.{qb.SEGMENTS_MART} as mart
+            where segment_type = '{column}' and {qb._partition_filter("mart")}
+        ),
+        counts as (
+            select date_day, segment, sum(active_customers) as active_customers
+            from marts.agg_bi_active_daily as mart
+            where segment_type = '{column}' and {qb._partition_filter("mart")}
+                and date_day in (select date_day from days)
+            group by 1, 2
+        ),
+        final as (
+            select days.date_day, segments.segment, cast(coalesce(counts.active_customers, 0) as bigint)
+                as active_customers
+            from days
+            cross join segments
+            left join counts
+                on days.date_day = counts.date_day and segments.segment is not distinct from counts.segment
+        )
+        select * from final order by date_day, segment
+    """
+    params = qb._params(filters) | {"max_daily_points": max_daily_points}
+    return con.execute(sql, qb.used_params(sql, params)).df()
+
+
+def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership",
+                             max_daily_points: int = 400) -> pd.DataFrame:
+    """Customers active on the rolling window (var active_window_days) per day of the period and segment.
+
+    A customer is active on a day when they have a completed order in the window of days ending on it (orders
+    before the period start count for its first days). Long periods are sampled weekly (every 7th day back
+    from the period's last day). From agg_bi_active_daily when the publication has it and the segment is one
+    of int_customer_segments' types; else computed from activity intervals (a running sum of starts and
+    ends) over the orders. Every (day, segment) pair of the filtered customers' segments is listed, 0 when
+    none is active.
+    """
+    column = _segment_column(segment)
+    if column in qb.MONTH_SEGMENT_TYPES and "agg_bi_active_daily" in qb.available_tables(con):
+        return _rolling_active_from_mart(con, filters, column, max_daily_points)
+    return _query(con, filters, _ACTIVE_DAYS + f"""
         window_orders as (
             select distinct orders.customer_id, orders.order_date, customers.{column} as segment
             from marts.fct_orders as orders

@@ -245,6 +245,14 @@ def no_data() -> None:
     st.info("No customers match the filters.")
 
 
+def has_rows(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` has rows to chart; shows the no-data message when it has none."""
+    if frame.empty:
+        no_data()
+        return False
+    return True
+
+
 def env_summary() -> str:
     """Where the data comes from (shown on the overview)."""
     return f"Reading `{published_path()}` (read-only)." + (

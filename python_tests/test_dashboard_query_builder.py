@@ -107,3 +107,18 @@ def test_action_table_pages_and_counts_every_row(published):
                                                                    ascending=[False, True])["customer_id"][:7])
     assert summary["high_risk_customers"] == (everyone["churn_risk_tier"] == "high").sum()
     assert summary["revenue_at_risk"] == pytest.approx(everyone["revenue_at_risk"].sum())
+
+
+@pytest.mark.parametrize("segment", ["membership", "rfm_segment"])
+def test_rolling_active_from_the_mart_equals_the_orders(published, monkeypatch, segment):
+    """agg_bi_active_daily (dbt: spells of the orders per segment x membership x country) against the dashboard's
+    own running sum over the orders, for a membership filter and a date range."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        options = dd.filter_options(con)
+        filters = qb.Filters(start=date(options.last_date.year - 1, 3, 10), end=options.last_date,
+                             memberships=("Prime",))
+        from_mart = dd.rolling_active_customers(con, filters, segment)
+        monkeypatch.setattr(qb, "available_tables", lambda _con: frozenset())  # force the orders
+        from_orders = dd.rolling_active_customers(con, filters, segment)
+    assert len(from_mart) > 50 and from_mart["active_customers"].sum() > 0
+    pd.testing.assert_frame_equal(from_mart, from_orders, check_dtype=False)

@@ -34,9 +34,7 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Revenue vs churn risk")
     points = shared.load("churn_points", filters, max_points=MAX_SCATTER_POINTS, stratify_by="segment")
-    if points.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(points):
         shared.chart(alt.Chart(points).mark_circle(size=30, opacity=0.6).encode(
             x=alt.X("revenue:Q", title="Revenue (period)", scale=alt.Scale(type="symlog")),
             y=alt.Y("churn_probability:Q", title="Churn probability", axis=alt.Axis(format="%")),
@@ -50,9 +48,7 @@ with left:
 with right:
     st.subheader("Churn risk by segment")
     by_segment = shared.load("churn_by_segment", filters)
-    if by_segment.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(by_segment):
         shared.chart(alt.Chart(by_segment).mark_bar().encode(
             y=alt.Y("segment:N", sort="-x", title=None), x=alt.X("revenue_at_risk:Q", title="Revenue at risk"),
             color=alt.Color("average_churn_probability:Q", title="Avg. churn prob.",
