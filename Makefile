@@ -131,9 +131,9 @@ $(DUCKDB14_STAMP):
 duckdb-compat-setup: $(DUCKDB14_STAMP)  ## create .venv-duckdb14 (DuckDB 1.4, to check the publication opens in 1.x clients)
 
 # --- dashboard benchmark (issue 16) ---
-# make bench-dashboard                    100k and 1M orders (data, build and publication made once under bench/work)
+# make bench-dashboard                    100k, 1M and 10M orders (data, build and publication made once under bench/work)
 # make bench-dashboard ORDERS=1000000     one scale
-DASHBOARD_BENCH_ORDERS := $(if $(filter command line environment,$(origin ORDERS)),$(ORDERS),100000,1000000)
+DASHBOARD_BENCH_ORDERS := $(if $(filter command line environment,$(origin ORDERS)),$(ORDERS),100000,1000000,10000000)
 
 .PHONY: bench-dashboard
 bench-dashboard: $(STAMP)  ## dashboard in real Chromium: per page first-load and filter-change seconds

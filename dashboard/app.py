@@ -23,6 +23,7 @@ PAGES = [
     st.Page("views/demographics.py", title="Demographics", icon=":material/groups:"),
     st.Page("views/engagement_retention.py", title="Engagement & retention", icon=":material/timeline:"),
     st.Page("views/churn_actions.py", title="Churn & actions", icon=":material/warning:"),
+    st.Page("views/who_moved.py", title="Who moved", icon=":material/swap_horiz:"),
 ]
 
 st.set_page_config(page_title="Customer intelligence", page_icon=":material/insights:", layout="wide")

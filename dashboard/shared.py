@@ -1,27 +1,30 @@
 """What every page shares: the published file, the filters in the sidebar, cached queries, formats, charts.
 
-The dashboard reads only the published marts (``customer_intelligence.reporting.publish``). It never holds the file
-open between reruns: each query opens it read-only with ``open_current_publication`` (a private DuckDB
-instance, so a session still reading the old file never hands the old publication to another), a new
-publication is picked up on the next rerun (the cache is keyed by the file's identity: a publication is a new
-file) and publishing is never blocked by the dashboard. Scatter plots read a stratified sample of at most
-``MAX_SCATTER_POINTS`` customers and say so.
+The dashboard reads only the published marts (``customer_intelligence.reporting.publish``), read-only, through
+one connection per publication (``open_current_publication``: a private DuckDB instance; each query runs on its
+own cursor). Connections and query results are cached per publication, keyed by the file's identity (a
+publication is a new file, swapped in atomically), so a new publication is picked up on the next rerun; the
+previous one's connection is dropped then. Publishing is never blocked by the dashboard (it renames a new file
+into place; a read-only reader of the old file does not hold the name). Scatter plots read a stratified sample
+of at most ``MAX_SCATTER_POINTS`` customers and say so.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import altair as alt
+import duckdb
 import pandas as pd
 import streamlit as st
 
-from customer_intelligence.reporting import dashboard_data as dd
-from customer_intelligence.reporting.publish import default_paths, open_current_publication
+from customer_intelligence.reporting.publish import READER_CATALOG, default_paths, open_current_publication
+from dashboard import data as dd
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -49,10 +52,28 @@ def _stamp(path: Path) -> tuple[int, int, int]:
     return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
+_CONNECTIONS: dict[str, tuple[tuple, duckdb.DuckDBPyConnection]] = {}
+_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _cursor(path: str, stamp: tuple) -> duckdb.DuckDBPyConnection:
+    """A cursor on the one read-only connection to the publication ``stamp`` names (opened on first use; the
+    connection to an older publication at ``path`` is dropped when a new one appears, and closes once its
+    last cursor is done)."""
+    with _CONNECTIONS_LOCK:
+        cached = _CONNECTIONS.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, open_current_publication(path))
+            _CONNECTIONS[path] = cached
+        cursor = cached[1].cursor()
+    cursor.execute(f'use "{READER_CATALOG}"')  # a cursor starts in the in-memory catalog
+    return cursor
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached_call(path: str, stamp: tuple, function: str, filters: dd.Filters | None, kwargs: tuple) -> object:
-    """Run ``dashboard_data.<function>`` on a fresh read-only connection; cached per publication and arguments."""
-    with open_current_publication(path) as con:
+    """Run ``dashboard.data.<function>`` on the publication; cached per publication and arguments."""
+    with _cursor(path, stamp) as con:
         if filters is None:
             return getattr(dd, function)(con, **dict(kwargs))
         return getattr(dd, function)(con, filters, **dict(kwargs))
@@ -60,7 +81,7 @@ def _cached_call(path: str, stamp: tuple, function: str, filters: dd.Filters | N
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _cached_sql(path: str, stamp: tuple, sql: str) -> pd.DataFrame:
-    with open_current_publication(path) as con:
+    with _cursor(path, stamp) as con:
         return con.execute(sql).df()
 
 
@@ -74,7 +95,7 @@ def require_publication() -> Path:
 
 
 def load(function: str, filters: dd.Filters | None = None, **kwargs) -> object:
-    """Call a ``dashboard_data`` function on the publication, with caching."""
+    """Call a ``dashboard.data`` function on the publication, with caching."""
     path = require_publication()
     return _cached_call(str(path), _stamp(path), function, filters, tuple(sorted(kwargs.items())))
 
@@ -222,6 +243,14 @@ def chart(spec: alt.TopLevelMixin, key: str | None = None) -> None:
 def no_data() -> None:
     """The message shown instead of a chart when the selection has no rows."""
     st.info("No customers match the filters.")
+
+
+def has_rows(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` has rows to chart; shows the no-data message when it has none."""
+    if frame.empty:
+        no_data()
+        return False
+    return True
 
 
 def env_summary() -> str:

@@ -19,7 +19,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-PAGES = ["overview", "loyalty_value", "segments", "demographics", "engagement_retention", "churn_actions"]
+PAGES = ["overview", "loyalty_value", "segments", "demographics", "engagement_retention", "churn_actions",
+         "who_moved"]
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def by_key(frame: pd.DataFrame, key: str, columns: list[str]) -> dict:
 
 def test_every_page_runs_and_shows_data(app):
     expected_charts = {"overview": 4, "loyalty_value": 4, "segments": 3, "demographics": 4,
-                       "engagement_retention": 4, "churn_actions": 2}
+                       "engagement_retention": 4, "churn_actions": 2, "who_moved": 1}
     for page in PAGES:
         goto(app, page)
         assert app.title, page
@@ -274,7 +275,7 @@ def test_churn_page_equals_marts_and_downloads_the_action_table(app, built):
 def test_scatters_at_scale_show_a_stratified_sample_and_say_so(published, built, monkeypatch):
     """With fewer points allowed than customers (as at 1 M orders with the default 5,000), every scatter
     shows a sample whose rows equal the mart's, keeps each stratum's share, and its caption gives both sizes."""
-    from customer_intelligence.reporting import dashboard_data as dd
+    from dashboard import data as dd
 
     monkeypatch.setattr(dd, "MAX_SCATTER_POINTS", 200)
     monkeypatch.setenv("CIQ_PUBLISHED_PATH", str(published))

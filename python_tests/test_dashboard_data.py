@@ -16,7 +16,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from customer_intelligence.reporting import dashboard_data as dd
+from dashboard import data as dd
 
 D = date.fromisoformat
 
@@ -192,3 +192,37 @@ def test_scatter_samples_on_a_real_publication_are_stratified_subsets(published)
     churn_sizes = churn_everyone.groupby("segment").size()
     assert churn_sample.groupby("segment").size().to_dict() == {
         name: math.ceil(300 * size / len(churn_everyone)) for name, size in churn_sizes.items()}
+
+
+def test_who_moved_from_the_mart_and_for_a_filter(con):
+    """Two as-of dates: A stays a Champion (revenue 100 -> 150), B and C move from Loyal to At Risk (a downgrade).
+    Unfiltered the mart's rows are shown; for Prime customers only A and C are compared, from the history."""
+    con.execute("""
+        create or replace table marts.fct_customer_segment_history as select * from (values
+            (date '2024-02-01', 'A', 'Champions', 100.0), (date '2024-03-01', 'A', 'Champions', 150.0),
+            (date '2024-02-01', 'B', 'Loyal', 40.0), (date '2024-03-01', 'B', 'At Risk', 40.0),
+            (date '2024-02-01', 'C', 'Loyal', 35.0), (date '2024-03-01', 'C', 'At Risk', 35.0)
+        ) as t(as_of_date, customer_id, rfm_segment, net_revenue)
+    """)
+    con.execute("""
+        create or replace table marts.agg_segment_migrations as select * from (values
+            (date '2024-02-01', date '2024-03-01', 'rfm_segment', 'Champions', 'Champions', false, false, 1,
+             150.0, 50.0),
+            (date '2024-02-01', date '2024-03-01', 'rfm_segment', 'Loyal', 'At Risk', true, true, 2, 75.0, 0.0)
+        ) as t(from_date, to_date, segment_type, from_segment, to_segment, is_migration, is_downgrade, customers,
+               net_revenue, period_net_revenue)
+    """)
+    periods = dd.migration_periods(con)
+    assert [(p.from_date.date(), p.to_date.date()) for p in periods.itertuples()] == [(D("2024-02-01"),
+                                                                                       D("2024-03-01"))]
+    everyone = dd.segment_migrations(con, dd.Filters(), "rfm_segment", D("2024-03-01"))
+    assert list(zip(everyone["from_segment"], everyone["to_segment"], everyone["customers"], strict=True)) == [
+        ("Loyal", "At Risk", 2), ("Champions", "Champions", 1)]
+    prime = dd.segment_migrations(con, dd.Filters(memberships=("Prime",)), "rfm_segment", D("2024-03-01"))
+    got = {(r.from_segment, r.to_segment): (r.customers, r.net_revenue, r.period_net_revenue, r.is_downgrade)
+           for r in prime.itertuples()}
+    assert got == {("Champions", "Champions"): (1, 150.0, 50.0, False), ("Loyal", "At Risk"): (1, 35.0, 0.0, True)}
+    with pytest.raises(ValueError, match="unknown segment type"):
+        dd.segment_migrations(con, dd.Filters(), "customer_id", D("2024-03-01"))
+    con.execute("drop table marts.fct_customer_segment_history")
+    con.execute("drop table marts.agg_segment_migrations")

@@ -20,8 +20,8 @@ import pytest
 import yaml
 from dbt_project_runner import PROJECT_DIR, run_dbt
 
-from customer_intelligence.reporting import dashboard_data as dd
 from customer_intelligence.reporting.insights import one_time_buyer_finding, repeat_rate_finding
+from dashboard import data as dd
 
 NEW_BANDS_CSV = """frequency_band,sort_order,min_orders,max_orders,description
 1 order,1,1,1,Exactly one completed order.

@@ -163,14 +163,19 @@ def main(argv: list[str] | None = None) -> int:
                 for orders in parse_orders(args.orders)])
     scales = []
     for orders, published in targets:
+        load_before = [round(value, 1) for value in os.getloadavg()]
         with browser.running_dashboard(published) as url:
             pages = measure_pages(url)
         with open_current_publication(published) as con:
             total_orders = int(con.execute("select total_orders from marts.kpi_overview").fetchone()[0])
         scales.append({"orders": orders or total_orders, "customers": _customers(published),
                        "published": str(published), "load_average_1m": round(os.getloadavg()[0], 1),
+                       "load_average_before": load_before,
+                       "load_average_after": [round(value, 1) for value in os.getloadavg()],
                        "cpus": os.cpu_count(), "pages": pages})
         print(format_table(scales[-1:]), flush=True)
+        print(f"load average (1, 5, 15 min) before {load_before}, after {scales[-1]['load_average_after']} "
+              f"on {os.cpu_count()} CPUs", flush=True)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / "dashboard_bench.json"
     out.write_text(json.dumps({"poll_ms": POLL_MS, "targets": {"first_load_s": TARGET_FIRST_LOAD_S,

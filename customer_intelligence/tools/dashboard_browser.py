@@ -36,6 +36,7 @@ PAGES = {
     "demographics": "demographics",
     "engagement_retention": "engagement_retention",
     "churn_actions": "churn_actions",
+    "who_moved": "who_moved",
 }
 
 # In the page: the state of every chart (data marks drawn), whether Streamlit is still running the script,

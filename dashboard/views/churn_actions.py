@@ -7,7 +7,7 @@ import altair as alt
 import shared
 import streamlit as st
 
-from customer_intelligence.reporting.dashboard_data import MAX_SCATTER_POINTS
+from dashboard.data import ACTION_TABLE_ROWS, MAX_SCATTER_POINTS
 
 st.title("Churn & actions")
 filters = shared.page_filters()
@@ -17,15 +17,15 @@ if not all(shared.has_table(name) for name in ("ml_customer_actions", "ml_custom
     st.info("The churn scores and the action table are not in this publication (the ML models did not run).")
     st.stop()
 
-actions = shared.load("action_table", filters)
+summary = shared.load("action_summary", filters)
 metrics = shared.load("churn_model_metrics")
 scoring = metrics[metrics["used_for_scoring"]].iloc[0] if metrics["used_for_scoring"].any() else metrics.iloc[0]
 cards = st.columns(4)
-cards[0].metric("High-risk customers", shared.count((actions["churn_risk_tier"] == "high").sum()),
+cards[0].metric("High-risk customers", shared.count(summary["high_risk_customers"]),
                 help="Churn probability ≥ 0.7")
-cards[1].metric("Revenue at risk", shared.money_compact(actions["revenue_at_risk"].sum()),
+cards[1].metric("Revenue at risk", shared.money_compact(summary["revenue_at_risk"]),
                 help="Σ churn probability × predicted 12-month value")
-cards[2].metric("Avg. churn probability", shared.percent(actions["churn_probability"].mean()))
+cards[2].metric("Avg. churn probability", shared.percent(summary["average_churn_probability"]))
 cards[3].metric("Churn model ROC AUC", f"{scoring['roc_auc']:.3f}",
                 help=f"{scoring['method']} on the validation window; recency-rule baseline "
                      f"{scoring['baseline_roc_auc']:.3f}")
@@ -34,9 +34,7 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Revenue vs churn risk")
     points = shared.load("churn_points", filters, max_points=MAX_SCATTER_POINTS, stratify_by="segment")
-    if points.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(points):
         shared.chart(alt.Chart(points).mark_circle(size=30, opacity=0.6).encode(
             x=alt.X("revenue:Q", title="Revenue (period)", scale=alt.Scale(type="symlog")),
             y=alt.Y("churn_probability:Q", title="Churn probability", axis=alt.Axis(format="%")),
@@ -50,9 +48,7 @@ with left:
 with right:
     st.subheader("Churn risk by segment")
     by_segment = shared.load("churn_by_segment", filters)
-    if by_segment.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(by_segment):
         shared.chart(alt.Chart(by_segment).mark_bar().encode(
             y=alt.Y("segment:N", sort="-x", title=None), x=alt.X("revenue_at_risk:Q", title="Revenue at risk"),
             color=alt.Color("average_churn_probability:Q", title="Avg. churn prob.",
@@ -71,8 +67,10 @@ sort_by = controls[0].selectbox("Sort by", list(sortable), format_func=sortable.
 descending = controls[1].toggle("Descending", value=True, key="actions_descending")
 tiers = controls[2].multiselect("Churn risk tier", ["high", "medium", "low"], key="actions_tiers",
                                 placeholder="All tiers")
-shown = actions[actions["churn_risk_tier"].isin(tiers)] if tiers else actions
-shown = shown.sort_values([sort_by, "action_rank"], ascending=[not descending, True], kind="stable")
+shown = shared.load("action_table", filters, sort_by=sort_by, descending=descending, tiers=tuple(tiers),
+                    limit=ACTION_TABLE_ROWS)
+total = int(shown["rows_total"].iloc[0]) if len(shown) else 0
+shown = shown.drop(columns="rows_total")
 st.dataframe(
     shown, hide_index=True, key="actions_table",
     column_config={"action_rank": st.column_config.NumberColumn("rank"),
@@ -88,5 +86,7 @@ st.dataframe(
 st.download_button("Download the action table (CSV)", shown.to_csv(index=False).encode("utf-8"),
                    file_name="customer_actions.csv", mime="text/csv", key="actions_csv",
                    icon=":material/download:")
-st.caption(f"{len(shown):,} customers. Click a column header to sort the table in place; the CSV has the rows "
-           "and order shown.")
+shown_text = (f"{total:,} customers" if len(shown) >= total
+              else f"The first {len(shown):,} of {total:,} customers in this order")
+st.caption(f"{shown_text}. Click a column header to sort the rows shown in place; the CSV has the rows and "
+           "order shown.")

@@ -22,18 +22,14 @@ left, right = st.columns(2)
 with left:
     st.subheader("Revenue by age group")
     ages = shared.load("by_segment", filters, segment="age_group")
-    if ages.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(ages):
         shared.chart(alt.Chart(ages).mark_bar().encode(
             x=alt.X("segment:N", sort=AGE_ORDER, title="Age group"), y=alt.Y("revenue:Q", title="Revenue"),
             tooltip=tooltip("age group")).properties(height=300), key="age_revenue")
 with right:
     st.subheader("With vs without children")
     children = shared.load("by_segment", filters, segment="children_status")
-    if children.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(children):
         shared.chart(alt.Chart(children).mark_arc(innerRadius=50).encode(
             theta="revenue:Q", color=alt.Color("segment:N", title="Children"),
             tooltip=tooltip("children")).properties(height=300), key="children_revenue")
@@ -44,9 +40,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Gender by country")
     gender = shared.load("gender_by_country", filters)
-    if gender.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(gender):
         shared.chart(alt.Chart(gender).mark_bar().encode(
             x=alt.X("country_code:N", title="Country"), y=alt.Y("customers:Q", title="Customers"),
             color=alt.Color("gender:N", title="Gender"),
@@ -55,9 +49,7 @@ with left:
 with right:
     st.subheader("Preferred categories")
     categories = shared.load("by_segment", filters, segment="preferred_category")
-    if categories.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(categories):
         shared.chart(alt.Chart(categories).mark_bar().encode(
             y=alt.Y("segment:N", sort="-x", title=None), x=alt.X("customers:Q", title="Customers"),
             tooltip=tooltip("category")).properties(height=300), key="categories")

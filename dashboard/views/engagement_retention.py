@@ -7,7 +7,7 @@ import altair as alt
 import shared
 import streamlit as st
 
-from customer_intelligence.reporting.dashboard_data import SEGMENT_COLUMNS
+from dashboard.data import SEGMENT_COLUMNS
 
 st.title("Engagement & retention")
 filters = shared.page_filters()
@@ -18,9 +18,7 @@ segment = st.selectbox("Segment", ["membership", "rfm_segment", "loyalty_tier", 
 kpi = shared.load("kpis", filters)
 st.subheader(f"Active customers ({kpi['active_window_days']}-day rolling window) by segment")
 active = shared.load("rolling_active_customers", filters, segment=segment)
-if active.empty:
-    shared.no_data()
-else:
+if shared.has_rows(active):
     shared.chart(alt.Chart(active).mark_line().encode(
         x=alt.X("date_day:T", title="Day"), y=alt.Y("active_customers:Q", title="Active customers"),
         color=alt.Color("segment:N", title=SEGMENT_COLUMNS[segment]),
@@ -30,9 +28,7 @@ else:
 
 st.subheader("Cohort retention")
 cohorts = shared.load("cohort_retention", filters)
-if cohorts.empty:
-    shared.no_data()
-else:
+if shared.has_rows(cohorts):
     shared.chart(alt.Chart(cohorts).mark_rect().encode(
         x=alt.X("months_since_first_order:O", title="Months since first order"),
         y=alt.Y("yearmonth(cohort_month):O", title="Cohort (first order month)"),
@@ -45,9 +41,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Activity matrix: top 40 customers")
     matrix = shared.load("activity_matrix", filters, top_n=40)
-    if matrix.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(matrix):
         shared.chart(alt.Chart(matrix).mark_rect().encode(
             x=alt.X("yearmonth(month_start):O", title="Month"),
             y=alt.Y("customer_id:N", sort=alt.SortField("revenue_rank"), title="Customer (by revenue)"),
@@ -57,9 +51,7 @@ with left:
 with right:
     st.subheader("Orders by segment per month")
     monthly = shared.load("segment_orders_monthly", filters, segment=segment)
-    if monthly.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(monthly):
         shared.chart(alt.Chart(monthly).mark_bar().encode(
             x=alt.X("yearmonth(month_start):T", title="Month"), y=alt.Y("orders:Q", title="Completed orders"),
             color=alt.Color("segment:N", title=SEGMENT_COLUMNS[segment]),

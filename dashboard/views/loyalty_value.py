@@ -7,7 +7,7 @@ import altair as alt
 import shared
 import streamlit as st
 
-from customer_intelligence.reporting.dashboard_data import MAX_SCATTER_POINTS, SEGMENT_COLUMNS
+from dashboard.data import MAX_SCATTER_POINTS, SEGMENT_COLUMNS
 
 st.title("Loyalty & value")
 filters = shared.page_filters()
@@ -34,9 +34,7 @@ with band_col:
 with pie_col:
     st.subheader("Prime vs Non-Prime")
     membership = shared.load("by_segment", filters, segment="membership")
-    if membership.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(membership):
         measure = st.radio("Measure", ["customers", "revenue"], horizontal=True, key="pie_measure")
         shared.chart(alt.Chart(membership).mark_arc(innerRadius=40).encode(
             theta=alt.Theta(f"{measure}:Q"), color=alt.Color("segment:N", title="Membership"),
@@ -50,9 +48,7 @@ colour_options = (["ml_segment"] if shared.has_table("ml_customer_segments") els
     "rfm_segment", "membership", "loyalty_tier", "spending_quadrant"]
 colour_by = st.selectbox("Colour by", colour_options, format_func=labels.get, key="scatter_colour")
 points = shared.load("customer_points", filters, max_points=MAX_SCATTER_POINTS, stratify_by=colour_by)
-if points.empty:
-    shared.no_data()
-else:
+if shared.has_rows(points):
     shared.chart(alt.Chart(points).mark_circle(size=28, opacity=0.6).encode(
         x=alt.X("orders:Q", title="Orders per customer"), y=alt.Y("revenue:Q", title="Revenue per customer"),
         color=alt.Color(f"{colour_by}:N", title=labels[colour_by]),
@@ -68,9 +64,7 @@ measures = {"customers": "Customers", "revenue": "Revenue", "average_order_value
             "repeat_purchase_rate": "Repeat purchase rate"}
 measure = right.radio("Value", list(measures), format_func=measures.get, horizontal=True, key="matrix_value")
 matrix = shared.load("segment_country_matrix", filters, segment=segment)
-if matrix.empty:
-    shared.no_data()
-else:
+if shared.has_rows(matrix):
     formats = {"customers": ",.0f", "revenue": "$,.0f", "average_order_value": "$,.2f",
                "repeat_purchase_rate": ".1%"}
     base = alt.Chart(matrix).encode(x=alt.X("country_code:N", title="Country"),

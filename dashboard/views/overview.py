@@ -61,9 +61,7 @@ with gauge_col:
 with trend_col:
     st.subheader("Revenue and customers by month")
     trend = shared.load("monthly_trend", filters)
-    if trend.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(trend):
         revenue = alt.Chart(trend).mark_bar(opacity=0.7).encode(
             x=alt.X("month_start:T", title="Month"), y=alt.Y("revenue:Q", title="Revenue"),
             tooltip=["month_start:T", alt.Tooltip("revenue:Q", format="$,.0f"), "orders:Q", "customers:Q"])
@@ -76,9 +74,7 @@ seg_col1, seg_col2 = st.columns(2)
 by_rfm = shared.load("by_segment", filters, segment="rfm_segment")
 with seg_col1:
     st.subheader("Customers by RFM segment")
-    if by_rfm.empty:
-        shared.no_data()
-    else:
+    if shared.has_rows(by_rfm):
         shared.chart(alt.Chart(by_rfm).mark_bar().encode(
             y=alt.Y("segment:N", sort="-x", title=None), x=alt.X("customers:Q", title="Customers"),
             tooltip=["segment", "customers", alt.Tooltip("customer_share:Q", format=".1%")]), key="rfm_customers")

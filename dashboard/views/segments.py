@@ -7,7 +7,7 @@ import altair as alt
 import shared
 import streamlit as st
 
-from customer_intelligence.reporting.dashboard_data import MAX_SCATTER_POINTS
+from dashboard.data import MAX_SCATTER_POINTS
 
 st.title("Segments")
 filters = shared.page_filters()
@@ -17,9 +17,7 @@ st.subheader("Income × spending score")
 quadrants = shared.load("spending_quadrants", filters)
 points = shared.load("customer_points", filters, max_points=MAX_SCATTER_POINTS, stratify_by="spending_quadrant")
 known = points.dropna(subset=["annual_income", "spending_score"])
-if known.empty:
-    shared.no_data()
-else:
+if shared.has_rows(known):
     income_threshold = float(quadrants["income_threshold"].iloc[0])
     score_threshold = float(quadrants["spending_score_threshold"].iloc[0])
     scatter = alt.Chart(known).mark_circle(size=26, opacity=0.6).encode(
@@ -59,9 +57,7 @@ st.dataframe(
 
 st.subheader("RFM segments")
 rfm = shared.load("rfm_segments", filters)
-if rfm.empty:
-    shared.no_data()
-else:
+if shared.has_rows(rfm):
     shared.chart(alt.Chart(rfm).mark_bar().encode(
         y=alt.Y("rfm_segment:N", sort=list(rfm["rfm_segment"]), title=None),
         x=alt.X("customers:Q", title="Customers"), color=alt.Color("average_recency_days:Q", title="Avg. recency (d)"),

@@ -1,0 +1,777 @@
+"""The dashboard's figures: functions from a read-only connection to the publication and the filters to frames.
+
+Every function reads only the published marts (schema ``marts`` of the publication) and applies the same
+three filters, so that every visual of every page answers for the same selection:
+
+- **date range** (``Filters.start`` .. ``Filters.end``, inclusive): which orders count. Only completed orders
+  dated before the as-of date are ever counted (revenue is ``fct_orders.net_revenue``), so customers, orders,
+  revenue and the rates below are those of the period.
+- **membership** and **country**: which customers count (their ``dim_customer_360`` attributes).
+
+A customer is counted when they have at least one completed order in the selection. Customer attributes that
+the marts compute over the whole history (RFM segment, spending score and quadrant, loyalty tier, activity
+status, preferred category) are as of the as-of date; the period decides who is counted and what they spent.
+With no filter, every figure equals the corresponding mart (``kpi_overview``, ``agg_customers_by_*``,
+``fct_active_customers_daily``, ``fct_cohort_retention``, ``fct_segment_orders_monthly``).
+
+Aggregated figures come from ``query_builder.figures`` (the BI marts when they answer exactly, else the grain
+marts); per-customer rows (scatters, the action table, the activity matrix) and the rolling active count come
+from the customer-grain selection ``query_builder.selection_sql``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from dashboard import query_builder as qb
+from dashboard.query_builder import SEGMENT_COLUMNS, Filters
+
+__all__ = ["SEGMENT_COLUMNS", "Filters", "MAX_SCATTER_POINTS", "ACTION_TABLE_ROWS"]
+
+# Scatter plots draw at most this many points: a sample stratified by the chart's colour (issue 16), as BI
+# tools' high-density sampling does; the chart states the sample size and the total.
+MAX_SCATTER_POINTS = 5_000
+# The action table sends at most this many rows to the browser (the top of the chosen order), with the total.
+ACTION_TABLE_ROWS = 2_500
+# Columns a scatter sample may be stratified by (whitelist: these names reach SQL).
+STRATA_COLUMNS = frozenset({"membership", "rfm_segment", "loyalty_tier", "spending_quadrant", "ml_segment",
+                            "country_code", "segment", "churn_risk_tier"})
+# Columns the action table may be sorted by (whitelist).
+ACTION_SORT_COLUMNS = frozenset({"revenue_at_risk", "churn_probability", "predicted_clv_12m", "net_revenue",
+                                 "recency_days", "last_order_date"})
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What the filters can choose from: the order-date range and the values present in the marts."""
+
+    first_date: date
+    last_date: date
+    as_of_date: date
+    memberships: tuple[str, ...]
+    countries: tuple[tuple[str, str], ...]
+
+
+def _segment_column(column: str) -> str:
+    """Validate a segment column name against the whitelist."""
+    if column not in SEGMENT_COLUMNS:
+        raise ValueError(f"unknown segment column {column!r}; choose one of {sorted(SEGMENT_COLUMNS)}")
+    return column
+
+
+def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
+    """Order-date bounds (first completed order to the day before the as-of date) and the filter values."""
+    bounds = qb.bounds(con)
+    as_of = con.execute("select as_of_date from marts.kpi_overview").fetchone()[0]
+    memberships = [row[0] for row in con.execute(
+        "select distinct membership from marts.dim_customer_360 where is_purchaser order by 1"
+    ).fetchall()]
+    countries = con.execute(
+        "select distinct country_code, country_name from marts.dim_customer_360 where is_purchaser order by 1"
+    ).fetchall()
+    return FilterOptions(bounds.first_date, bounds.last_date, as_of, tuple(memberships),
+                         tuple((c, n) for c, n in countries))
+
+
+def _whole_history(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
+    """Whether per-customer rows can be read from dim_customer_360 as they are (a publication with the BI
+    marts, whose dim_customer_360 carries the rule columns, and a date range covering every order)."""
+    return set(qb.BI_MARTS) <= qb.available_tables(con) and qb.is_whole_history(filters, qb.bounds(con))
+
+
+def _query(con: duckdb.DuckDBPyConnection, filters: Filters, body: str, extra: dict | None = None) -> pd.DataFrame:
+    """Run ``with <selection>, <body>`` with the filter parameters and return a frame."""
+    sql = f"with {qb.selection_sql(_whole_history(con, filters))}, {body}"
+    return con.execute(sql, qb.used_params(sql, qb._params(filters) | (extra or {}))).df()
+
+
+def _shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Customer and revenue shares over every row of the frame."""
+    frame["customer_share"] = frame["customers"] / frame["customers"].sum() if len(frame) else 0.0
+    revenue_total = frame["revenue"].sum()
+    frame["revenue_share"] = frame["revenue"] / revenue_total if revenue_total else float("nan")
+    return frame
+
+
+KPI_MEASURES = ("customers", "orders", "revenue", "repeat_customers", "at_risk_customers", "active_customers",
+                "annual_income_sum", "annual_income_count", "spending_score_sum", "spending_score_count")
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, NaN when the denominator is 0 or undefined."""
+    return float(numerator) / float(denominator) if denominator and not pd.isna(denominator) else float("nan")
+
+
+def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
+    """The KPI cards: customers, orders, revenue, AOV, LTV (NaN, has_amounts false, when the data has no
+    amounts: row rule R8), repeat purchase rate, Prime share, at-risk rate,
+    active customers (a completed order in the activity window ending on the period's last day), average
+    income and spending score, and the repeat-rate target."""
+    by_membership = qb.figures(con, KPI_MEASURES, ("membership",), filters)
+    totals = by_membership[list(KPI_MEASURES)].sum(min_count=1)
+    settings = con.execute("""
+        select cast(active_window_days as integer), repeat_rate_target,
+            -- without amounts in the data (row rule R8) every order's net revenue is null
+            (select count(net_revenue) > 0 or count(*) = 0 from marts.fct_orders)
+        from marts.kpi_overview
+    """).fetchone()
+    window_days, target, has_amounts = int(settings[0]), float(settings[1]), bool(settings[2])
+    customers = int(totals["customers"]) if len(by_membership) else 0
+    orders = int(totals["orders"]) if len(by_membership) else 0
+    revenue = float("nan") if not has_amounts else (0.0 if pd.isna(totals["revenue"]) else float(totals["revenue"]))
+    counts = dict(zip(by_membership["membership"], by_membership["customers"], strict=True))
+    known = counts.get("Prime", 0) + counts.get("Non-Prime", 0)
+    return {
+        "customers": customers,
+        "orders": orders,
+        "has_amounts": has_amounts,
+        "revenue": revenue,
+        "average_order_value": _ratio(revenue, orders),
+        "lifetime_value": _ratio(revenue, customers),
+        "repeat_customers": int(totals["repeat_customers"] or 0) if customers else 0,
+        "repeat_purchase_rate": _ratio(totals["repeat_customers"], customers),
+        "prime_share": _ratio(counts.get("Prime", 0), known),
+        "at_risk_rate": _ratio(totals["at_risk_customers"], customers),
+        "active_customers": int(totals["active_customers"]) if customers else 0,
+        "active_window_days": window_days,
+        "average_annual_income": _ratio(totals["annual_income_sum"], totals["annual_income_count"]),
+        "average_spending_score": _ratio(totals["spending_score_sum"], totals["spending_score_count"]),
+        "repeat_rate_target": target,
+    }
+
+
+def monthly_trend(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Per calendar month of the period: customers (distinct purchasers), orders and revenue."""
+    trend = qb.figures(con, ("customers", "orders", "revenue"), (qb.MONTH,), filters)
+    return trend.sort_values(qb.MONTH).reset_index(drop=True)
+
+
+BY_SEGMENT_MEASURES = ("customers", "orders", "revenue", "repeat_customers")
+
+
+def _by_segment(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str) -> pd.DataFrame:
+    """Customers, orders, revenue, their shares, AOV, revenue per customer and repeat rate per ``segment``."""
+    frame = qb.figures(con, BY_SEGMENT_MEASURES, (_segment_column(segment),), filters)
+    frame = _shares(frame.rename(columns={segment: "segment"}))
+    frame = qb.add_ratios(frame, ("average_order_value", "revenue_per_customer", "repeat_purchase_rate"))
+    return frame[["segment", "customers", "customer_share", "orders", "revenue", "revenue_share",
+                  "average_order_value", "revenue_per_customer", "repeat_customers", "repeat_purchase_rate"]]
+
+
+def by_segment(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str) -> pd.DataFrame:
+    """One row per value of a customer attribute (see ``SEGMENT_COLUMNS``), largest revenue first."""
+    frame = _by_segment(con, filters, segment)
+    return frame.sort_values(["revenue", "segment"], ascending=[False, True]).reset_index(drop=True)
+
+
+def frequency_bands(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Order-frequency bands (those of agg_customers_by_frequency_band, by completed orders in the period):
+    customers, share, revenue. Every band is listed, empty ones with 0."""
+    bands = con.execute(
+        "select frequency_band as segment, sort_order from marts.agg_customers_by_frequency_band order by sort_order"
+    ).df()
+    merged = bands.merge(_by_segment(con, filters, "frequency_band"), on="segment", how="left")
+    for column in ("customers", "orders", "revenue", "repeat_customers", "customer_share", "revenue_share"):
+        merged[column] = merged[column].fillna(0)
+    return merged.sort_values("sort_order").reset_index(drop=True)
+
+
+def segment_country_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership"
+                           ) -> pd.DataFrame:
+    """Segment × country: customers, revenue, AOV and repeat purchase rate per cell."""
+    column = _segment_column(segment)
+    frame = qb.figures(con, BY_SEGMENT_MEASURES, (column, "country_code"), filters)
+    frame = qb.add_ratios(frame.rename(columns={column: "segment"}), ("average_order_value", "repeat_purchase_rate"))
+    frame = frame[["segment", "country_code", "customers", "revenue", "average_order_value", "repeat_purchase_rate"]]
+    return frame.sort_values(["segment", "country_code"]).reset_index(drop=True)
+
+
+def _sampled(order_by: str, max_points: int | None, stratify_by: str | None) -> str:
+    """The end of a scatter query after its ``final`` CTE: every row, or a stratified sample of ~``max_points``.
+
+    Each stratum (a value of ``stratify_by``) keeps ``ceil(max_points * stratum size / total)`` rows, chosen by
+    a hash of the customer id (deterministic, spread over the range), so every stratum keeps its share. Every
+    row carries ``points_total``: how many rows the unsampled query has.
+    """
+    if max_points is None:
+        return f"select *, count(*) over () as points_total from final order by {order_by}"
+    if stratify_by not in STRATA_COLUMNS:
+        raise ValueError(f"unknown stratum column {stratify_by!r}; choose one of {sorted(STRATA_COLUMNS)}")
+    return f"""
+        , ranked as (
+            select
+                final.*,
+                count(*) over () as points_total,
+                count(*) over (partition by final.{stratify_by}) as stratum_size,
+                row_number() over (
+                    partition by final.{stratify_by} order by hash(final.customer_id), final.customer_id
+                ) as stratum_rank
+            from final
+        )
+        select * exclude (stratum_size, stratum_rank)
+        from ranked
+        where stratum_rank <= ceil({int(max_points)} * stratum_size / points_total)
+        order by {order_by}
+    """
+
+
+def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: int | None = None,
+                    stratify_by: str | None = "membership") -> pd.DataFrame:
+    """One row per customer counted: period orders and revenue, income, spending score and segments (scatters),
+    with the k-means segment (``ml_segment``) when the publication has it.
+
+    ``max_points`` keeps a sample stratified by ``stratify_by`` (see :func:`_sampled`); ``points_total`` is the
+    number of customers before sampling."""
+    ml = has_tables(con, "ml_customer_segments")
+    ml_join = ("left join marts.ml_customer_segments as ml on period_customers.customer_id = ml.customer_id"
+               if ml else "")
+    return _query(con, filters, f"""
+        final as (
+            select
+                period_customers.customer_id,
+                period_customers.period_orders as orders,
+                period_customers.period_revenue as revenue,
+                period_customers.annual_income,
+                period_customers.spending_score,
+                period_customers.spending_quadrant,
+                period_customers.membership,
+                period_customers.rfm_segment,
+                period_customers.loyalty_tier,
+                period_customers.country_code,
+                {"coalesce(ml.segment, 'Unsegmented')" if ml else "cast(null as varchar)"} as ml_segment
+            from period_customers
+            {ml_join}
+        )
+        {_sampled("revenue desc, customer_id", max_points, stratify_by)}
+    """)
+
+
+def spending_quadrants(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Income × spending-score quadrants (seed 000): customers, revenue, averages, and each quadrant's action."""
+    text = con.execute("""
+        select spending_quadrant, sort_order, description, recommended_action, income_threshold,
+            spending_score_threshold
+        from marts.agg_customers_by_spending_quadrant
+    """).df()
+    grouped = qb.add_ratios(qb.figures(
+        con, ("customers", "revenue", "annual_income_sum", "annual_income_count", "spending_score_sum",
+              "spending_score_count"), ("spending_quadrant",), filters),
+        ("average_annual_income", "average_spending_score"))
+    merged = text.merge(grouped, on="spending_quadrant", how="left")
+    merged["customers"] = merged["customers"].fillna(0).astype("int64")
+    merged["revenue"] = merged["revenue"].fillna(0)
+    return merged[["spending_quadrant", "sort_order", "customers", "revenue", "average_annual_income",
+                   "average_spending_score", "description", "recommended_action", "income_threshold",
+                   "spending_score_threshold"]].sort_values("sort_order").reset_index(drop=True)
+
+
+def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """RFM segments: customers, revenue, average recency days and R/F/M scores, with the segment's description."""
+    descriptions = con.execute(
+        "select rfm_segment, sort_order, description from marts.agg_customers_by_rfm_segment").df()
+    averages = ("average_recency_days", "average_recency_score", "average_frequency_score", "average_monetary_score")
+    grouped = qb.add_ratios(qb.figures(
+        con, ("customers", "revenue", "recency_days_sum", "recency_days_count", "recency_score_sum",
+              "frequency_score_sum", "monetary_score_sum"), ("rfm_segment",), filters), averages)
+    merged = grouped[["rfm_segment", "customers", "revenue", *averages]].merge(
+        descriptions, on="rfm_segment", how="left")
+    return merged.sort_values(["sort_order", "rfm_segment"]).reset_index(drop=True)
+
+
+def gender_by_country(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Country × gender: customers and revenue."""
+    frame = qb.figures(con, ("customers", "revenue"), ("country_code", "gender"), filters)
+    return frame.sort_values(["country_code", "gender"]).reset_index(drop=True)
+
+
+# The days of the rolling-active chart: the period's days (within the data), weekly back from its last day when
+# the period is long.
+_ACTIVE_DAYS = """
+        settings as (
+            select
+                cast((select active_window_days from marts.kpi_overview) as integer) as window_days,
+                greatest($start, (select min(date_day) from marts.dim_date)) as first_day,
+                least($end, (select as_of_date from as_of) - 1) as last_day
+        ),
+        days as (
+            select dates.date_day
+            from marts.dim_date as dates, settings
+            where dates.date_day between settings.first_day and settings.last_day
+                and (settings.last_day - settings.first_day < $max_daily_points
+                    or (settings.last_day - dates.date_day) % 7 = 0)
+        ),
+"""
+
+
+def _rolling_active_from_mart(con: duckdb.DuckDBPyConnection, filters: Filters, column: str,
+                              max_daily_points: int) -> pd.DataFrame:
+    """rolling_active_customers from agg_bi_active_daily: the selection's rows of each day summed per segment."""
+    sql = f"""
+        with as_of as (select as_of_date from marts.kpi_overview),
+        {_ACTIVE_DAYS}
+        segments as (
+            select distinct segment from marts.{qb.SEGMENTS_MART} as mart
+            where segment_type = '{column}' and {qb._partition_filter("mart")}
+        ),
+        counts as (
+            select date_day, segment, sum(active_customers) as active_customers
+            from marts.agg_bi_active_daily as mart
+            where segment_type = '{column}' and {qb._partition_filter("mart")}
+                and date_day in (select date_day from days)
+            group by 1, 2
+        ),
+        final as (
+            select days.date_day, segments.segment, cast(coalesce(counts.active_customers, 0) as bigint)
+                as active_customers
+            from days
+            cross join segments
+            left join counts
+                on days.date_day = counts.date_day and segments.segment is not distinct from counts.segment
+        )
+        select * from final order by date_day, segment
+    """
+    params = qb._params(filters) | {"max_daily_points": max_daily_points}
+    return con.execute(sql, qb.used_params(sql, params)).df()
+
+
+def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership",
+                             max_daily_points: int = 400) -> pd.DataFrame:
+    """Customers active on the rolling window (var active_window_days) per day of the period and segment.
+
+    A customer is active on a day when they have a completed order in the window of days ending on it (orders
+    before the period start count for its first days). Long periods are sampled weekly (every 7th day back
+    from the period's last day). From agg_bi_active_daily when the publication has it and the segment is one
+    of int_customer_segments' types; else computed from activity intervals (a running sum of starts and
+    ends) over the orders. Every (day, segment) pair of the filtered customers' segments is listed, 0 when
+    none is active.
+    """
+    column = _segment_column(segment)
+    if column in qb.MONTH_SEGMENT_TYPES and "agg_bi_active_daily" in qb.available_tables(con):
+        return _rolling_active_from_mart(con, filters, column, max_daily_points)
+    return _query(con, filters, _ACTIVE_DAYS + f"""
+        window_orders as (
+            select distinct orders.customer_id, orders.order_date, customers.{column} as segment
+            from marts.fct_orders as orders
+            inner join customers
+                on orders.customer_id = customers.customer_id
+            cross join settings
+            where orders.is_completed
+                and orders.order_date < (select as_of_date from as_of)
+                and orders.order_date > settings.first_day - settings.window_days
+                and orders.order_date <= settings.last_day
+        ),
+        intervals as (
+            -- each order makes its customer active from its day until the window ends or their next order
+            -- (whichever is first): one customer's intervals never overlap, so counting them counts customers
+            select
+                segment,
+                order_date as start_day,
+                least(
+                    order_date + (select window_days from settings),
+                    coalesce(lead(order_date) over (partition by customer_id order by order_date),
+                        order_date + (select window_days from settings))
+                ) as end_day
+            from window_orders
+        ),
+        changes as (
+            select segment, day, sum(delta) as delta
+            from (
+                select segment, start_day as day, 1 as delta from intervals
+                union all
+                select segment, end_day as day, -1 as delta from intervals
+            ) as events
+            group by 1, 2
+        ),
+        running as (
+            select segment, day,
+                sum(delta) over (partition by segment order by day rows between unbounded preceding and current row)
+                    as active_customers
+            from changes
+        ),
+        segments as (
+            select distinct {column} as segment from customers
+        ),
+        grid as (
+            select days.date_day, segments.segment from days cross join segments
+        ),
+        final as (
+            -- active on a day: the running count at the last change on or before it
+            select
+                grid.date_day,
+                grid.segment,
+                cast(coalesce(running.active_customers, 0) as bigint) as active_customers
+            from grid
+            asof left join running
+                on grid.segment = running.segment and grid.date_day >= running.day
+        )
+        select * from final order by date_day, segment
+    """, {"max_daily_points": max_daily_points})
+
+
+_COHORT_FINAL = """
+    final as (
+        select
+            activity.cohort_month,
+            date_diff('month', activity.cohort_month, activity.activity_month) as months_since_first_order,
+            activity.activity_month,
+            cohort_sizes.cohort_size,
+            activity.active_customers,
+            activity.active_customers / cohort_sizes.cohort_size as retention_rate
+        from activity
+        inner join cohort_sizes
+            on activity.cohort_month = cohort_sizes.cohort_month
+    )
+    select * from final order by cohort_month, months_since_first_order
+"""
+
+# From the BI mart: its rows for the selection, summed over memberships and countries.
+_COHORT_FROM_MART = f"""
+    selected as (
+        select * from marts.{qb.COHORT_MART} as mart
+        where {qb._partition_filter("mart")}
+            and cohort_month between cast(date_trunc('month', cast($start as date)) as date) and $end
+            and activity_month <= $end
+    ),
+    cohort_sizes as (
+        select cohort_month, sum(cohort_size) as cohort_size
+        from (select distinct cohort_month, membership, country_code, cohort_size from selected) as groups
+        group by 1
+    ),
+    activity as (
+        select cohort_month, activity_month, sum(active_customers) as active_customers
+        from selected
+        group by 1, 2
+    ),
+"""
+
+# From the grain: the selected customers' first orders and their months of fct_customer_months.
+_COHORT_FROM_GRAIN = """
+    cohorts as (
+        select customer_id, cast(date_trunc('month', first_order_date) as date) as cohort_month
+        from customers
+        where first_order_date between $start and $end
+    ),
+    cohort_sizes as (
+        select cohort_month, count(*) as cohort_size from cohorts group by 1
+    ),
+    activity as (
+        select
+            cohorts.cohort_month,
+            months.month_start as activity_month,
+            count(*) as active_customers
+        from marts.fct_customer_months as months
+        inner join cohorts
+            on months.customer_id = cohorts.customer_id
+        where months.is_active
+            and months.month_start <= $end
+        group by 1, 2
+    ),
+"""
+
+
+def cohort_retention(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Monthly cohorts (month of the first completed order, within the period) × months since: cohort size,
+    customers active (a completed order that month, up to the period's end) and retention rate. From
+    agg_bi_cohort_month for a period of whole months, else from the grain."""
+    if set(qb.BI_MARTS) <= qb.available_tables(con) and qb.whole_months(filters, qb.bounds(con)):
+        sql = f"with {_COHORT_FROM_MART} {_COHORT_FINAL}"
+        return con.execute(sql, qb.used_params(sql, qb._params(filters))).df()
+    return _query(con, filters, _COHORT_FROM_GRAIN + _COHORT_FINAL)
+
+
+def segment_orders_monthly(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership"
+                           ) -> pd.DataFrame:
+    """Completed orders, revenue and purchasing customers per month and segment in the period."""
+    column = _segment_column(segment)
+    frame = qb.figures(con, ("orders", "revenue", "customers"), (qb.MONTH, column), filters)
+    frame = frame.rename(columns={column: "segment"})[[qb.MONTH, "segment", "orders", "revenue", "customers"]]
+    return frame.sort_values([qb.MONTH, "segment"]).reset_index(drop=True)
+
+
+def activity_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, top_n: int = 40) -> pd.DataFrame:
+    """Customer × month activity for the ``top_n`` customers by period revenue: completed orders per month
+    (months of the period with no order are absent)."""
+    return _query(con, filters, """
+        top_customers as (
+            select customer_id, period_revenue, row_number() over (
+                order by period_revenue desc, customer_id
+            ) as revenue_rank
+            from period_customers
+            qualify revenue_rank <= $top_n
+        ),
+        final as (
+            select
+                top_customers.revenue_rank,
+                period_orders.customer_id,
+                cast(date_trunc('month', period_orders.order_date) as date) as month_start,
+                count(*) as orders,
+                sum(period_orders.net_revenue) as revenue
+            from period_orders
+            inner join top_customers
+                on period_orders.customer_id = top_customers.customer_id
+            group by 1, 2, 3
+        )
+        select * from final order by revenue_rank, month_start
+    """, {"top_n": top_n})
+
+
+# --- the ML models' outputs (k-means segments, churn risk, CLV, actions); optional in a publication ---------
+
+ML_TABLES = ("ml_customer_segments", "ml_segment_profiles", "ml_customer_churn_scores", "ml_customer_actions",
+             "ml_churn_model_metrics")
+
+
+def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    """Whether the publication has every ``marts.<name>`` (the ML marts are absent on some builds)."""
+    present = {row[0] for row in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    ).fetchall()}
+    return set(names) <= present
+
+
+def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """K-means segment profiles for the selected customers: size, share, period revenue and averages, beside
+    the cluster's centroid in original units (a property of the model, not of the selection)."""
+    return _query(con, filters, """
+        profiles as (
+            select * from marts.ml_segment_profiles
+        ),
+        grouped as (
+            select
+                segments.cluster_id,
+                count(*) as customers,
+                sum(period_customers.period_revenue) as revenue,
+                avg(period_customers.period_orders) as average_orders,
+                avg(period_customers.recency_days) as average_recency_days,
+                sum(period_customers.period_revenue) / sum(period_customers.period_orders) as average_order_value
+            from period_customers
+            inner join marts.ml_customer_segments as segments
+                on period_customers.customer_id = segments.customer_id
+            group by 1
+        ),
+        final as (
+            select
+                profiles.cluster_id,
+                profiles.segment_name,
+                profiles.segment,
+                coalesce(grouped.customers, 0) as customers,
+                coalesce(grouped.customers, 0) / nullif(sum(grouped.customers) over (), 0) as customer_share,
+                coalesce(grouped.revenue, 0) as revenue,
+                coalesce(grouped.revenue, 0) / nullif(sum(grouped.revenue) over (), 0) as revenue_share,
+                grouped.average_orders,
+                grouped.average_order_value,
+                grouped.average_recency_days,
+                profiles.centroid_net_revenue,
+                profiles.centroid_orders_count,
+                profiles.centroid_recency_days,
+                profiles.centroid_tenure_days,
+                profiles.centroid_aov,
+                profiles.centroid_discount_share,
+                profiles.centroid_category_breadth
+            from profiles
+            left join grouped
+                on profiles.cluster_id = grouped.cluster_id
+        )
+        select * from final order by cluster_id
+    """)
+
+
+def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: int | None = None,
+                 stratify_by: str | None = "segment") -> pd.DataFrame:
+    """Revenue vs churn risk, one row per selected customer: period revenue, revenue to date, churn
+    probability and tier, predicted 12-month value and k-means segment (``max_points``: as customer_points)."""
+    return _query(con, filters, f"""
+        final as (
+            select
+                period_customers.customer_id,
+                period_customers.period_revenue as revenue,
+                period_customers.net_revenue as revenue_to_date,
+                scores.churn_probability,
+                scores.churn_risk_tier,
+                actions.predicted_clv_12m,
+                actions.revenue_at_risk,
+                coalesce(segments.segment, 'Unsegmented') as segment
+            from period_customers
+            inner join marts.ml_customer_churn_scores as scores
+                on period_customers.customer_id = scores.customer_id
+            left join marts.ml_customer_actions as actions
+                on period_customers.customer_id = actions.customer_id
+            left join marts.ml_customer_segments as segments
+                on period_customers.customer_id = segments.customer_id
+        )
+        {_sampled("revenue_at_risk desc nulls last, customer_id", max_points, stratify_by)}
+    """)
+
+
+def churn_by_segment(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Per k-means segment of the selected customers: customers, high-risk customers, average churn
+    probability, revenue at risk."""
+    return _query(con, filters, """
+        final as (
+            select
+                actions.segment,
+                count(*) as customers,
+                count(case when actions.churn_risk_tier = 'high' then 1 end) as high_risk_customers,
+                avg(actions.churn_probability) as average_churn_probability,
+                sum(actions.revenue_at_risk) as revenue_at_risk,
+                sum(period_customers.period_revenue) as revenue
+            from period_customers
+            inner join marts.ml_customer_actions as actions
+                on period_customers.customer_id = actions.customer_id
+            group by 1
+        )
+        select * from final order by revenue_at_risk desc, segment
+    """)
+
+
+_ACTION_ROWS = """
+    final as (
+        select
+            actions.action_rank,
+            actions.customer_id,
+            period_customers.country_code,
+            period_customers.membership,
+            actions.segment,
+            actions.segment_name,
+            cast(actions.last_order_date as date) as last_order_date,
+            actions.recency_days,
+            actions.net_revenue,
+            actions.churn_probability,
+            actions.churn_risk_tier,
+            actions.predicted_clv_12m,
+            actions.revenue_at_risk,
+            actions.recommended_action,
+            concat_ws('; ', actions.churn_driver_1, actions.churn_driver_2, actions.churn_driver_3) as churn_drivers
+        from marts.ml_customer_actions as actions
+        inner join period_customers
+            on actions.customer_id = period_customers.customer_id
+        where len(cast($tiers as varchar[])) = 0 or list_contains(cast($tiers as varchar[]), actions.churn_risk_tier)
+    )
+"""
+
+
+def action_table(con: duckdb.DuckDBPyConnection, filters: Filters, sort_by: str = "revenue_at_risk",
+                 descending: bool = True, tiers: tuple[str, ...] = (), limit: int | None = ACTION_TABLE_ROWS
+                 ) -> pd.DataFrame:
+    """The retention team's action list (ml_customer_actions) for the selected customers (and churn-risk
+    ``tiers``, none = all), with the customer's country and membership: the first ``limit`` rows (None: all) in
+    the order of ``sort_by`` (ties by action rank, i.e. revenue at risk); ``rows_total`` counts every row."""
+    if sort_by not in ACTION_SORT_COLUMNS:
+        raise ValueError(f"unknown sort column {sort_by!r}; choose one of {sorted(ACTION_SORT_COLUMNS)}")
+    order = f"{sort_by} {'desc' if descending else 'asc'} nulls last, action_rank"
+    top = "" if limit is None else f"limit {int(limit)}"
+    return _query(con, filters, _ACTION_ROWS + f"""
+        select *, count(*) over () as rows_total from final order by {order} {top}
+    """, {"tiers": list(tiers)})
+
+
+def action_summary(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
+    """The churn page's cards for the selected customers: customers with an action, high-risk customers,
+    revenue at risk and average churn probability (over every row of the action table, not only those shown)."""
+    row = _query(con, filters, _ACTION_ROWS + """
+        select count(*) as customers, count(case when churn_risk_tier = 'high' then 1 end) as high_risk_customers,
+            coalesce(sum(revenue_at_risk), 0) as revenue_at_risk, avg(churn_probability) as average_churn_probability
+        from final
+    """, {"tiers": []}).iloc[0]
+    return {key: float(value) for key, value in row.items()}
+
+
+def churn_model_metrics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The churn candidates' metrics (ml_churn_model_metrics): held-back period first, the scoring method first."""
+    return con.execute(
+        "select * from marts.ml_churn_model_metrics"
+        " order by period = 'held_back' desc, used_for_scoring desc, method"
+    ).df()
+
+
+# --- "Who moved": segment migrations between two as-of dates of the segment history (issue 15) -------------
+
+MIGRATION_SEGMENT_TYPES: dict[str, str] = {"rfm_segment": "RFM segment", "loyalty_tier": "Loyalty tier",
+                                           "customer_status": "Activity status",
+                                           "spending_quadrant": "Income × spending quadrant"}
+
+
+def migration_periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The periods of agg_segment_migrations (from_date, to_date), latest first; empty without the mart."""
+    if not has_tables(con, "agg_segment_migrations"):
+        return pd.DataFrame(columns=["from_date", "to_date"])
+    return con.execute(
+        "select distinct from_date, to_date from marts.agg_segment_migrations order by to_date desc").df()
+
+
+def _migration_type(segment_type: str) -> str:
+    """Validate a migration segment type against the whitelist."""
+    if segment_type not in MIGRATION_SEGMENT_TYPES:
+        raise ValueError(f"unknown segment type {segment_type!r}; choose one of {sorted(MIGRATION_SEGMENT_TYPES)}")
+    return segment_type
+
+
+def segment_migrations(con: duckdb.DuckDBPyConnection, filters: Filters, segment_type: str, to_date: date
+                       ) -> pd.DataFrame:
+    """From-segment × to-segment of one period (ending ``to_date``): customers present at both as-of dates,
+    their revenue to date and in the period, and whether the move is a migration / a downgrade. The mart
+    answers without a membership or country filter; with one, the customers' rows of fct_customer_segment_history
+    (joined to dim_customer_360's membership and country) are compared, with the mart's is_downgrade."""
+    column = _migration_type(segment_type)
+    mart = con.execute("""
+        select from_segment, to_segment, customers, net_revenue, period_net_revenue, is_migration, is_downgrade
+        from marts.agg_segment_migrations
+        where segment_type = $segment_type and to_date = $to_date
+    """, {"segment_type": column, "to_date": to_date}).df()
+    if not (filters.memberships or filters.countries) or mart.empty:
+        return mart.sort_values(["customers", "from_segment"], ascending=[False, True]).reset_index(drop=True)
+    from_date = con.execute("select max(from_date) from marts.agg_segment_migrations where to_date = $to_date",
+                            {"to_date": to_date}).fetchone()[0]
+    params = {"from_date": from_date, "to_date": to_date, "memberships": list(filters.memberships),
+              "countries": list(filters.countries)}
+    grain = con.execute(f"""
+        with customers as (
+            select customer_id from marts.dim_customer_360 as customer_360
+            where customer_360.is_purchaser and {qb._partition_filter("customer_360")}
+        ),
+        before_period as (
+            select history.customer_id, history.{column} as segment, history.net_revenue
+            from marts.fct_customer_segment_history as history
+            inner join customers on history.customer_id = customers.customer_id
+            where history.as_of_date = $from_date
+        ),
+        after_period as (
+            select history.customer_id, history.{column} as segment, history.net_revenue
+            from marts.fct_customer_segment_history as history
+            inner join customers on history.customer_id = customers.customer_id
+            where history.as_of_date = $to_date
+        )
+        select
+            before_period.segment as from_segment,
+            after_period.segment as to_segment,
+            count(*) as customers,
+            round(sum(after_period.net_revenue), 2) as net_revenue,
+            round(sum(after_period.net_revenue - before_period.net_revenue), 2) as period_net_revenue
+        from before_period
+        inner join after_period on before_period.customer_id = after_period.customer_id
+        group by 1, 2
+    """, params).df()
+    flags = mart[["from_segment", "to_segment", "is_migration", "is_downgrade"]]
+    merged = grain.merge(flags, on=["from_segment", "to_segment"], how="left")
+    return merged.sort_values(["customers", "from_segment"], ascending=[False, True]).reset_index(drop=True)
+
+
+def latest_segment_sizes(con: duckdb.DuckDBPyConnection, filters: Filters, segment_type: str) -> pd.DataFrame:
+    """Customers per segment at the latest as-of date of fct_customer_segment_history (shown while the history
+    has a single as-of date, so no period to compare yet)."""
+    column = _migration_type(segment_type)
+    sql = f"""
+        select history.{column} as segment, count(*) as customers, sum(history.net_revenue) as net_revenue
+        from marts.fct_customer_segment_history as history
+        inner join marts.dim_customer_360 as customer_360
+            on history.customer_id = customer_360.customer_id
+        where history.as_of_date = (select max(as_of_date) from marts.fct_customer_segment_history)
+            and {qb._partition_filter("customer_360")}
+        group by 1
+        order by customers desc, segment
+    """
+    return con.execute(sql, qb.used_params(sql, qb._params(filters))).df()

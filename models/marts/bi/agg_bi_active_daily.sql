@@ -1,0 +1,141 @@
+-- Day x membership x country x segment type x segment grain: customers active on a rolling window
+-- (var active_window_days) on each day before the as-of date, per segment of int_customer_segments
+-- and customers' membership and country; only rows with an active customer are kept (a missing row
+-- is 0). A customer has one membership, country and segment per type, so the counts of a day add up
+-- across them: the dashboard's rolling-active chart sums rows for any selection and any days.
+-- Each completed order day opens an interval that lasts the window or until the customer's next
+-- order day (whichever comes first), so one customer's intervals never overlap; +1 on the first day,
+-- -1 on the day after, and a running sum over the days gives the active count.
+{%- set window_days = integer_var('active_window_days', 1) %}
+{%- set partition = 'segment_type, segment, membership, country_code' %}
+{%- set columns = {
+    'date_day': 'date',
+    'segment_type': 'string',
+    'segment': 'string',
+    'membership': 'string',
+    'country_code': 'string',
+    'active_customers': 'bigint'
+} %}
+with
+
+days as (
+
+    select date_day from {{ ref('dim_date') }}
+    where date_day < {{ as_of_date() }}
+
+),
+
+order_days as (
+
+    select distinct customer_id, order_date
+    from {{ ref('fct_orders') }}
+    where is_completed and order_date < {{ as_of_date() }}
+
+),
+
+intervals as (
+
+    select
+        customer_id,
+        order_date as start_day,
+        least(
+            cast({{ dbt.dateadd('day', window_days, 'order_date') }} as date),
+            coalesce(
+                lead(order_date) over (partition by customer_id order by order_date),
+                cast({{ dbt.dateadd('day', window_days, 'order_date') }} as date)
+            )
+        ) as end_day
+    from order_days
+
+),
+
+customer_partitions as (
+
+    select segments.customer_id, segments.segment_type, segments.segment, customers.membership, customers.country_code
+    from {{ ref('int_customer_segments') }} as segments
+    inner join {{ ref('dim_customer_360') }} as customers
+        on segments.customer_id = customers.customer_id
+
+),
+
+changes as (
+
+    select start_day as date_day, customer_id, 1 as delta from intervals
+    union all
+    select end_day as date_day, customer_id, -1 as delta from intervals
+
+),
+
+partition_changes as (
+
+    select
+        customer_partitions.segment_type,
+        customer_partitions.segment,
+        customer_partitions.membership,
+        customer_partitions.country_code,
+        changes.date_day,
+        sum(changes.delta) as delta
+    from changes
+    inner join customer_partitions
+        on changes.customer_id = customer_partitions.customer_id
+    group by
+        customer_partitions.segment_type,
+        customer_partitions.segment,
+        customer_partitions.membership,
+        customer_partitions.country_code,
+        changes.date_day
+
+),
+
+partitions as (
+
+    select distinct {{ partition }} from customer_partitions
+
+),
+
+spine as (
+
+    select partitions.*, days.date_day
+    from partitions
+    cross join days
+
+),
+
+running as (
+
+    select
+        spine.date_day,
+        spine.segment_type,
+        spine.segment,
+        spine.membership,
+        spine.country_code,
+        sum(coalesce(partition_changes.delta, 0)) over (
+            partition by spine.segment_type, spine.segment, spine.membership, spine.country_code
+            order by spine.date_day
+            rows between unbounded preceding and current row
+        ) as active_customers
+    from spine
+    left join partition_changes
+        on
+            spine.segment_type = partition_changes.segment_type
+            and spine.segment = partition_changes.segment
+            and spine.membership = partition_changes.membership
+            and spine.country_code = partition_changes.country_code
+            and spine.date_day = partition_changes.date_day
+
+),
+
+active as (
+
+    select * from running
+    where active_customers > 0
+
+),
+
+final as (
+
+    {{ typed_select(columns, 'active') }}
+
+)
+
+select * from final
