@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pandas as pd
@@ -188,6 +189,8 @@ class SparkRefs:
         self.relations = {n["name"]: f"{n['schema']}.{n['alias']}" for n in models}
         self.build, self.spark, self.node = build, spark, node
         self.config = self.Config(node["config"])
+        # dbt.this: the model's own relation (the ML models read its schema to place the model registry)
+        self.this = SimpleNamespace(database=node["database"], schema=node["schema"], identifier=node["alias"])
 
     class Config:
         def __init__(self, values: dict):
