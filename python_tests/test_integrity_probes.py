@@ -225,9 +225,12 @@ def test_bad_settings_are_refused_before_any_model(tmp_path):
     raw = tmp_path / "raw*"
     raw.mkdir()
     (raw / "orders.csv").write_text("order_id,customer_id,order_ts,amount\nA1,1,2024-03-01,1\n")
-    build = preflight(tmp_path, raw, {"segment_k": 1, "reporting_time_zone": "Mars/Olympus"})
+    build = preflight(tmp_path, raw, {"segment_k": 1, "reporting_time_zone": "Mars/Olympus", "ml_refit_days": 0,
+                                      "ml_force_refit": "maybe"})
     out = build.output
     assert "var segment_k must be a whole number from 2 to 12 or empty" in out
+    assert "var ml_refit_days must be a whole number from 1 to 3650, got: '0'" in out
+    assert "var ml_force_refit must be true or false, got: 'maybe'" in out
     assert "var reporting_time_zone: unknown time zone 'Mars/Olympus'" in out
     assert "CIQ_RAW_DIR must be a folder path without the wildcard characters" in out
     assert "Completed successfully" not in out
