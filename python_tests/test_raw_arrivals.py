@@ -75,7 +75,8 @@ def arrivals(built, tmp_path_factory):
     folder = raw / "orders"
     first_file = pd.read_parquet(folder / "2024-01.parquet")
     # rows of the first file that are the only row of their order and were staged by the shared build
-    staged = set(frame(built.warehouse, "select order_id from staging.base_raw__orders where dedup_rank = 1")["order_id"])
+    staged = set(frame(built.warehouse,
+                       "select order_id from staging.base_raw__orders where dedup_rank = 1")["order_id"])
     single_rows = first_file[~first_file["order_id"].duplicated(keep=False) & first_file["order_id"].isin(staged)
                              & ~first_file["order_id"].isin(orders["order_id"].iloc[len(first_file):])]
     later = single_rows.iloc[:5].copy()
@@ -104,9 +105,10 @@ def arrivals(built, tmp_path_factory):
     shutil.copyfile(built.warehouse, single_warehouse)
     one_file = run_dbt(["run", *SELECT, "--full-refresh"], single, root / "one_file", warehouse=single_warehouse)
     assert one_file.ok, one_file.output[-5000:]
-    return {**state, "later": set(later["order_id"]), "copies": set(copies["order_id"]), "warehouse": warehouse, "single_warehouse": single_warehouse, "first_build": first,
-            "incremental_build": incremental, "orders": orders, "files": {
-                "2024-01.parquet": len(first_file), "2024-02.csv": len(second), "2024-04.parquet": 12}}
+    return {**state, "later": set(later["order_id"]), "copies": set(copies["order_id"]), "warehouse": warehouse,
+            "single_warehouse": single_warehouse, "first_build": first, "incremental_build": incremental,
+            "orders": orders,
+            "files": {"2024-01.parquet": len(first_file), "2024-02.csv": len(second), "2024-04.parquet": 12}}
 
 
 def test_a_folder_gives_what_one_file_gives(arrivals, built):
@@ -126,7 +128,8 @@ def test_only_new_and_changed_files_are_read(arrivals):
     once (one load time each, exactly their rows); the removed file's rows are gone."""
     landed = frame(arrivals["warehouse"], "select _raw_file, min(_raw_loaded_at) as first_load, "
                                           "max(_raw_loaded_at) as last_load, count(*) as n "
-                                          "from staging.base_raw__orders_landed group by _raw_file").set_index("_raw_file")
+                                          "from staging.base_raw__orders_landed group by _raw_file")
+    landed = landed.set_index("_raw_file")
     assert landed["n"].to_dict() == {f"orders/{name}": n for name, n in arrivals["files"].items()}
     before = arrivals["first_landed"].set_index("_raw_file")["loaded_at"]
     assert landed.loc["orders/2024-01.parquet", "last_load"] == before["orders/2024-01.parquet"]
@@ -137,7 +140,7 @@ def test_only_new_and_changed_files_are_read(arrivals):
 
 def test_the_load_log_records_each_arrival(arrivals):
     log = frame(arrivals["warehouse"], "select * from staging.base_raw__load_log where source_table = 'orders'")
-    events = sorted(zip(log["file_name"], log["status"], log["row_count"]))
+    events = sorted(zip(log["file_name"], log["status"], log["row_count"], strict=True))
     third = len(arrivals["orders"]) // 3
     assert events == sorted([
         ("orders/2024-01.parquet", "loaded", third),
@@ -154,7 +157,8 @@ def test_incremental_arrivals_equal_one_file_of_the_same_rows(arrivals):
     """Dedup across files (R1 copies, R7 later versions in another file) = the rows as one file."""
     pd.testing.assert_frame_equal(outcomes(arrivals["warehouse"]), outcomes(arrivals["single_warehouse"]))
     for table in FACTS:
-        pd.testing.assert_frame_equal(facts(arrivals["warehouse"], table), facts(arrivals["single_warehouse"], table))
+        pd.testing.assert_frame_equal(facts(arrivals["warehouse"], table),
+                                      facts(arrivals["single_warehouse"], table))
     decided = frame(arrivals["warehouse"], "select _raw_file, order_id, status, drop_reason, dedup_rank "
                                            "from staging.base_raw__orders")
     kept = decided[decided["dedup_rank"] == 1].set_index("order_id")

@@ -57,19 +57,19 @@
         {%- set sql -%}
             select
                 count(*) as raw_rows,
-                sum(case when reject_reason is null and dedup_rank = 1 then 1 else 0 end) as kept,
+                sum(case when {{ is_staged_row() }} then 1 else 0 end) as kept,
                 sum(case when reject_reason is not null then 1 else 0 end) as rejected,
                 sum(case when drop_reason = 'duplicate' then 1 else 0 end) as duplicates_dropped,
                 sum(case when drop_reason = 'superseded_version' then 1 else 0 end) as superseded,
                 {%- for flag in ['exact_duplicate', 'outlier_quantity', 'outlier_unit_price', 'outlier_amount', 'zero_quantity', 'zero_price', 'return', 'credit_note', 'unmatched_original_order'] %}
-                sum(case when reject_reason is null and dedup_rank = 1 and {{ has_flag('dq_flags', flag) }} then 1 else 0 end) as flag_{{ flag }},
+                sum(case when {{ is_staged_row() }} and {{ has_flag('dq_flags', flag) }} then 1 else 0 end) as flag_{{ flag }},
                 {%- endfor %}
                 count(distinct case when reject_reason = 'conflicting_order_fields' then order_id end) as conflicting_field_ids,
                 count(distinct case when reject_reason = 'conflicting_order_versions' then order_id end) as conflicting_version_ids
             from {{ this }}
         {%- endset -%}
         {%- set row = run_query(sql).rows[0] -%}
-        {%- set multi = run_query("select count(*) from (select order_id from " ~ this ~ " where reject_reason is null and dedup_rank = 1 group by order_id having count(*) > 1) as ids").columns[0].values()[0] if table_name == 'orders' and orders_line_grain() else none -%}
+        {%- set multi = run_query("select count(*) from (select order_id from " ~ this ~ " where " ~ is_staged_row() ~ " group by order_id having count(*) > 1) as ids").columns[0].values()[0] if table_name == 'orders' and orders_line_grain() else none -%}
         {%- set parts = ["raw " ~ table_name ~ " row rules: " ~ row['raw_rows'] ~ " raw rows, " ~ row['kept'] ~ " kept, " ~ row['rejected'] ~ " rejected, " ~ row['duplicates_dropped'] ~ " exact duplicates dropped, " ~ row['superseded'] ~ " superseded versions"] -%}
         {%- if multi is not none -%}{%- do parts.append(multi ~ " order ids with several lines (line grain: one order)") -%}{%- endif -%}
         {%- do parts.append(row['conflicting_field_ids'] ~ " order ids rejected conflicting_order_fields, " ~ row['conflicting_version_ids'] ~ " rejected conflicting_order_versions") -%}

@@ -50,10 +50,11 @@
 {% endmacro %}
 
 {#- A file of a table's folder (<raw dir>/<table>/) that is read: a name ending in .parquet, .csv or
-    .csv.gz (case ignored) and not hidden (starting with '.' or '_', e.g. _SUCCESS, .part.crc). -#}
+    .csv.gz (case ignored), not hidden (starting with '.' or '_', e.g. _SUCCESS, .part.crc) and without
+    the glob wildcards * ? [ ] { } (the file reader would expand them into other files). -#}
 {% macro raw_folder_file_is_data(name) %}
     {%- set lower = name.lower() -%}
-    {{ return(not (lower.startswith('.') or lower.startswith('_'))
+    {{ return(not (lower.startswith('.') or lower.startswith('_')) and not modules.re.search("[*?\[\]{}]", name)
         and (lower.endswith('.parquet') or lower.endswith('.csv') or lower.endswith('.csv.gz'))) }}
 {% endmacro %}
 

@@ -74,7 +74,7 @@
                 {%- if matched['problems'] and table_name not in unreadable -%}{%- do unreadable.append(table_name) -%}{%- endif -%}
                 {%- for col in matched['mapping'] if col not in present -%}{%- do present.append(col) -%}{%- endfor -%}
                 {%- for note in raw_column_matching_notes(table_name, matched) -%}
-                    {%- do log("raw " ~ table_name ~ ": " ~ raw_file_label(file) ~ ": " ~ note, info=true) -%}
+                    {%- do log("raw " ~ table_name ~ ": " ~ (raw_file_label(file) ~ ": " if status.get('layout') == 'folder' else '') ~ note, info=true) -%}
                 {%- endfor -%}
             {%- endfor -%}
             {%- do usable.update({table_name: present}) -%}

@@ -23,7 +23,7 @@ final as (
         updated_at,
         dq_flags
     from base
-    where reject_reason is null and dedup_rank = 1
+    where {{ is_staged_row() }}
 
 )
 

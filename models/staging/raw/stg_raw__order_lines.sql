@@ -2,16 +2,17 @@
 -- One row per order line: valid lines of the order_lines file (order grain), or the valid
 -- rows of the orders file (line grain). A negative quantity or amount is a return line (R6);
 -- zero quantity / price lines are kept with zero value (R5); without amounts (R8) the price is null.
+{%- set line_grain = orders_line_grain() %}
 with
 
-{% if orders_line_grain() -%}
 base as (
 
-    select * from {{ ref('base_raw__orders') }}
-    where reject_reason is null and dedup_rank = 1
+    select * from {{ ref('base_raw__orders') if line_grain else ref('base_raw__order_lines') }}
+    where {{ is_staged_row() }}
 
 ),
 
+{% if line_grain -%}
 lines as (
 
     select
@@ -45,13 +46,6 @@ final as (
 
 )
 {%- else -%}
-base as (
-
-    select * from {{ ref('base_raw__order_lines') }}
-    where reject_reason is null and dedup_rank = 1
-
-),
-
 final as (
 
     select

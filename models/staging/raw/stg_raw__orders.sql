@@ -9,7 +9,7 @@ with
 base as (
 
     select * from {{ ref('base_raw__orders') }}
-    where reject_reason is null and dedup_rank = 1
+    where {{ is_staged_row() }}
 
 ),
 

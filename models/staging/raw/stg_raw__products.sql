@@ -16,7 +16,7 @@ final as (
         unit_cost,
         dq_flags
     from base
-    where reject_reason is null and dedup_rank = 1
+    where {{ is_staged_row() }}
 
 )
 

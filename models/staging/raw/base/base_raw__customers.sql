@@ -3,23 +3,7 @@
 {%- set raw_types = raw_column_types('customers') %}
 with
 
-source as (
-
-    {{ raw_rows('customers') }}
-
-),
-
-country_codes as (
-
-    select alias, country_code from {{ ref('country_codes') }}
-
-),
-
-gender_codes as (
-
-    select alias, gender from {{ ref('gender_codes') }}
-
-),
+{{ raw_import_ctes('customers', ['country_codes', 'gender_codes']) }}
 
 typed as (
 
@@ -43,10 +27,7 @@ typed as (
         {{ typed_timestamp('source.signup_ts', raw_types.get('signup_ts')) }} as signup_ts,
         {{ typed_timestamp('source.updated_at', raw_types.get('updated_at')) }} as updated_at
     from source
-    left join country_codes
-        on {{ lookup_key('source.country') }} = country_codes.alias
-    left join gender_codes
-        on {{ lookup_key('source.gender') }} = gender_codes.alias
+    {{- raw_lookup_joins(['country_codes', 'gender_codes']) }}
 
 ),
 

@@ -7,18 +7,14 @@
 {%- set raw_types = raw_column_types('order_lines') %}
 with
 
-source as (
-
-    {{ raw_rows('order_lines') }}
-
-),
+{{ raw_import_ctes('order_lines') }}
 
 valid_orders as (
 
     -- the orders of stg_raw__orders, read from the base model so that the quarantine
     -- (stg_raw__rejected_rows) never sits downstream of a failing row gate
     select distinct order_id from {{ ref('base_raw__orders') }}
-    where reject_reason is null and dedup_rank = 1
+    where {{ is_staged_row() }}
 
 ),
 

@@ -17,42 +17,14 @@
 
 with
 
-source as (
-
-    {{ raw_rows('orders') }}
-
-),
-
-channels as (
-
-    select alias, channel from {{ ref('channels') }}
-
-),
-
-statuses as (
-
-    select alias, status from {{ ref('order_statuses') }}
-
-),
-
-country_codes as (
-
-    select alias, country_code from {{ ref('country_codes') }}
-
-),
-
-gender_codes as (
-
-    select alias, gender from {{ ref('gender_codes') }}
-
-),
+{{ raw_import_ctes('orders', ['channels', 'statuses', 'country_codes', 'gender_codes']) }}
 
 known_customers as (
 
     -- the valid customers (stg_raw__customers' rows), read from the base model so that the
     -- quarantine (stg_raw__rejected_rows) never sits downstream of a failing row gate
     select customer_id from {{ ref('base_raw__customers') }}
-    where reject_reason is null and dedup_rank = 1
+    where {{ is_staged_row() }}
 
 ),
 
@@ -89,14 +61,7 @@ typed as (
         {{ clean_text('source.gender') }} as gender_raw,
         gender_codes.gender
     from source
-    left join channels
-        on {{ lookup_key('source.channel') }} = channels.alias
-    left join statuses
-        on {{ lookup_key('source.status') }} = statuses.alias
-    left join country_codes
-        on {{ lookup_key('source.country') }} = country_codes.alias
-    left join gender_codes
-        on {{ lookup_key('source.gender') }} = gender_codes.alias
+    {{- raw_lookup_joins(['channels', 'statuses', 'country_codes', 'gender_codes']) }}
 
 ),
 

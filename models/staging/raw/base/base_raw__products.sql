@@ -1,11 +1,7 @@
 -- One row per raw products row: typed, with a reject reason or a dedup rank.
 with
 
-source as (
-
-    {{ raw_rows('products') }}
-
-),
+{{ raw_import_ctes('products') }}
 
 typed as (
 
