@@ -504,15 +504,19 @@ def activity_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, top_n: int
             qualify revenue_rank <= $top_n
         ),
         final as (
+            -- the top customers' orders read directly (a join of 40 ids, not of every selected customer)
             select
                 top_customers.revenue_rank,
-                period_orders.customer_id,
-                cast(date_trunc('month', period_orders.order_date) as date) as month_start,
+                orders.customer_id,
+                cast(date_trunc('month', orders.order_date) as date) as month_start,
                 count(*) as orders,
-                sum(period_orders.net_revenue) as revenue
-            from period_orders
+                sum(orders.net_revenue) as revenue
+            from marts.fct_orders as orders
             inner join top_customers
-                on period_orders.customer_id = top_customers.customer_id
+                on orders.customer_id = top_customers.customer_id
+            where orders.is_completed
+                and orders.order_date < (select as_of_date from as_of)
+                and orders.order_date between $start and $end
             group by 1, 2, 3
         )
         select * from final order by revenue_rank, month_start
