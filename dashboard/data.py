@@ -201,20 +201,46 @@ def _sampled(order_by: str, max_points: int | None, stratify_by: str | None) -> 
         return f"select *, count(*) over () as points_total from final order by {order_by}"
     if stratify_by not in STRATA_COLUMNS:
         raise ValueError(f"unknown stratum column {stratify_by!r}; choose one of {sorted(STRATA_COLUMNS)}")
+    quota = f"ceil({int(max_points)} * stratum_size / points_total)"
+    # Only rows whose hash is below a threshold (about 4 x max_points of them) are ranked, plus every row of a
+    # stratum with fewer such rows than its quota: the smallest hashes of a stratum are below the threshold
+    # whenever at least its quota are, so the sample is the same as ranking every row, without sorting them all.
     return f"""
-        , ranked as (
+        , limits as (
             select
-                final.*,
-                count(*) over () as points_total,
-                count(*) over (partition by final.{stratify_by}) as stratum_size,
-                row_number() over (
-                    partition by final.{stratify_by} order by hash(final.customer_id), final.customer_id
-                ) as stratum_rank
+                count(*) as points_total,
+                cast(least(1.0, {4 * int(max_points)} / greatest(count(*), 1)) * 1.8e19 as ubigint) as threshold
             from final
+        ),
+        strata as (
+            select
+                final.{stratify_by} as stratum,
+                count(*) as stratum_size,
+                count(case when hash(final.customer_id) < limits.threshold then 1 end) as below_threshold
+            from final
+            cross join limits
+            group by 1
+        ),
+        candidates as (
+            select final.*, limits.points_total, strata.stratum_size
+            from final
+            cross join limits
+            inner join strata
+                on final.{stratify_by} is not distinct from strata.stratum
+            where hash(final.customer_id) < limits.threshold
+                or strata.below_threshold < ceil({int(max_points)} * strata.stratum_size / limits.points_total)
+        ),
+        ranked as (
+            select
+                candidates.*,
+                row_number() over (
+                    partition by candidates.{stratify_by} order by hash(candidates.customer_id), candidates.customer_id
+                ) as stratum_rank
+            from candidates
         )
         select * exclude (stratum_size, stratum_rank)
         from ranked
-        where stratum_rank <= ceil({int(max_points)} * stratum_size / points_total)
+        where stratum_rank <= {quota}
         order by {order_by}
     """
 
@@ -504,15 +530,19 @@ def activity_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, top_n: int
             qualify revenue_rank <= $top_n
         ),
         final as (
+            -- the top customers' orders read directly (a join of 40 ids, not of every selected customer)
             select
                 top_customers.revenue_rank,
-                period_orders.customer_id,
-                cast(date_trunc('month', period_orders.order_date) as date) as month_start,
+                orders.customer_id,
+                cast(date_trunc('month', orders.order_date) as date) as month_start,
                 count(*) as orders,
-                sum(period_orders.net_revenue) as revenue
-            from period_orders
+                sum(orders.net_revenue) as revenue
+            from marts.fct_orders as orders
             inner join top_customers
-                on period_orders.customer_id = top_customers.customer_id
+                on orders.customer_id = top_customers.customer_id
+            where orders.is_completed
+                and orders.order_date < (select as_of_date from as_of)
+                and orders.order_date between $start and $end
             group by 1, 2, 3
         )
         select * from final order by revenue_rank, month_start

@@ -13,7 +13,8 @@ the Streamlit dashboard is started on that publication and every page is opened 
 
 The page state is polled every 100 ms, so each time is measured to about 0.1 s.
 
-CLI: ``python -m customer_intelligence.tools.dashboard_bench --orders 100000,1000000`` (``make bench-dashboard``);
+CLI: ``python -m customer_intelligence.tools.dashboard_bench --orders 100000,1000000,10000000``
+(``make bench-dashboard``);
 ``--published FILE`` measures an existing publication instead. Writes ``<results-dir>/dashboard_bench.json``.
 """
 
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     from customer_intelligence.tools.bench import parse_orders
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--orders", default="100000,1000000", help="comma-separated scales, e.g. 100000,1000000")
+    parser.add_argument("--orders", default="100000,1000000,10000000", help="comma-separated scales")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--published", type=Path, help="measure this publication instead of building scales")
     parser.add_argument("--work-dir", type=Path, default=PROJECT_DIR / "bench" / "work")

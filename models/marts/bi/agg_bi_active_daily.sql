@@ -18,18 +18,12 @@
 } %}
 with
 
-days as (
-
-    select date_day from {{ ref('dim_date') }}
-    where date_day < {{ as_of_date() }}
-
-),
-
 order_days as (
 
-    select distinct customer_id, order_date
+    select customer_id, order_date
     from {{ ref('fct_orders') }}
     where is_completed and order_date < {{ as_of_date() }}
+    group by customer_id, order_date
 
 ),
 
@@ -95,9 +89,10 @@ partitions as (
 
 spine as (
 
-    select partitions.*, days.date_day
+    select partitions.*, dates.date_day
     from partitions
-    cross join days
+    cross join {{ ref('dim_date') }} as dates
+    where dates.date_day < {{ as_of_date() }}
 
 ),
 
