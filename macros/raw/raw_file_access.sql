@@ -92,10 +92,24 @@
 {#- A query with file, size (bytes) and modified_at (text) of each file of a list (the version of a
     file the load log compares: a re-sent file has another size or modification time). -#}
 {% macro raw_file_stats_sql(files) %}
+    {{ return(adapter.dispatch('raw_file_stats_sql', 'customer_intelligence')(files)) }}
+{% endmacro %}
+
+{% macro default__raw_file_stats_sql(files) %}
     {%- set paths = [] -%}
     {%- for f in files -%}{%- do paths.append(raw_path_sql(f)) -%}{%- endfor -%}
     {{ return("select filename as file, size, cast(last_modified as " ~ dbt.type_string() ~ ") as modified_at from read_blob(["
         ~ paths | join(', ') ~ "]) order by filename") }}
+{% endmacro %}
+
+{#- Spark SQL has no read_blob(): the binaryFile source gives each file's length and modification time
+    (its content column is never read because it is not selected). -#}
+{% macro spark__raw_file_stats_sql(files) %}
+    {%- set parts = [] -%}
+    {%- for f in files -%}
+        {%- do parts.append("select path as file, length as size, cast(modificationTime as string) as modified_at from binaryFile." ~ raw_path_sql(f)) -%}
+    {%- endfor -%}
+    {{ return(parts | join(' union all ') ~ " order by file") }}
 {% endmacro %}
 
 {#- The size in bytes of a raw file, as a one-value query. -#}
