@@ -75,6 +75,10 @@ def test_a_filter_chosen_on_one_page_applies_on_the_next(dashboard_url, built):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(dashboard_url)
             page.wait_for_selector('[data-testid="stMetricValue"]', timeout=90_000)
+            # the page has loaded when its first script run is over (Streamlit's status widget is gone): a
+            # filter chosen while that run still draws the charts below the metrics can be lost
+            page.wait_for_function("() => document.querySelector('[data-testid=\"stStatusWidget\"]') === null",
+                                   timeout=90_000)
             page.locator('[data-testid="stMultiSelect"]').nth(1).click()
             page.get_by_role("option", name=f"{name} ({country})").click()
             page.keyboard.press("Escape")
