@@ -20,15 +20,19 @@ E2E_SEED = 7
 SPARK_TEST_ORDERS = int(os.environ.get("CIQ_SPARK_TEST_ORDERS", "5000"))
 
 
+def generate_into(root: Path, orders: int) -> dict[str, Path]:
+    """Generate ``orders`` orders (seed E2E_SEED) into ``root``/raw with the planted truth in ``root``/truth."""
+    from customer_intelligence.tools.generate import generate
+
+    raw, truth = root / "raw", root / "truth"
+    generate(orders=orders, seed=E2E_SEED, out_dir=raw, truth_dir=truth, progress=False)
+    return {"raw": raw, "truth": truth, "root": root}
+
+
 @pytest.fixture(scope="session")
 def generated_data(tmp_path_factory) -> dict[str, Path]:
     """A small generated dataset with dirt, and its planted truth."""
-    from customer_intelligence.tools.generate import generate
-
-    root = tmp_path_factory.mktemp("generated")
-    raw, truth = root / "raw", root / "truth"
-    generate(orders=E2E_ORDERS, seed=E2E_SEED, out_dir=raw, truth_dir=truth, progress=False)
-    return {"raw": raw, "truth": truth, "root": root}
+    return generate_into(tmp_path_factory.mktemp("generated"), E2E_ORDERS)
 
 
 @pytest.fixture(scope="session")
@@ -63,12 +67,7 @@ def spark():
 def spark_data(tmp_path_factory) -> dict[str, Path]:
     """The Spark tests' generated data (SPARK_TEST_ORDERS orders, seed 7) and its planted truth."""
     pytest.importorskip("pyspark", reason=SKIP_REASON)
-    from customer_intelligence.tools.generate import generate
-
-    root = tmp_path_factory.mktemp("spark_data")
-    raw, truth = root / "raw", root / "truth"
-    generate(orders=SPARK_TEST_ORDERS, seed=E2E_SEED, out_dir=raw, truth_dir=truth, progress=False)
-    return {"raw": raw, "truth": truth, "root": root}
+    return generate_into(tmp_path_factory.mktemp("spark_data"), SPARK_TEST_ORDERS)
 
 
 @pytest.fixture(scope="session")
