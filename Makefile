@@ -72,7 +72,7 @@ lint: $(STAMP)  ## lint SQL (sqlfluff, dbt templater) and Python (ruff)
 	$(BIN)/ruff check customer_intelligence python_tests models dashboard
 	@mkdir -p warehouse/lint
 	CIQ_RAW_DIR=tests/fixtures/raw_minimal CIQ_WAREHOUSE_PATH=warehouse/lint/lint.duckdb \
-		$(BIN)/sqlfluff lint models analyses
+		$(BIN)/sqlfluff lint models analyses --processes 2
 
 docs: $(STAMP)  ## write the self-contained docs site target/static_index.html
 	$(BIN)/dbt docs generate --static

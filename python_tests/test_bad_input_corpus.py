@@ -460,7 +460,8 @@ def error_runs(tmp_path_factory, messy_build):
 
 def run_expecting_error(error_runs, raw):
     """A build that must stop in the pre-flight check: no model ran, the previous marts are untouched."""
-    build = run_dbt(BUILD, raw, error_runs, warehouse=error_runs / "warehouse.duckdb")
+    # the messages name the raw folder as given: run with its absolute path (not the runner's relative link)
+    build = run_dbt(BUILD, raw, error_runs, warehouse=error_runs / "warehouse.duckdb", reuse_parse=False)
     assert not build.ok
     assert "Bad input: the build stopped before any model was built" in build.output, build.output[-3000:]
     run_results = build.target_dir / "run_results.json"
