@@ -37,9 +37,6 @@ __all__ = ["SEGMENT_COLUMNS", "Filters", "MAX_SCATTER_POINTS", "ACTION_TABLE_ROW
 MAX_SCATTER_POINTS = 5_000
 # The action table sends at most this many rows to the browser (the top of the chosen order), with the total.
 ACTION_TABLE_ROWS = 2_500
-# Columns a scatter sample may be stratified by (whitelist: these names reach SQL).
-STRATA_COLUMNS = frozenset({"membership", "rfm_segment", "loyalty_tier", "spending_quadrant", "ml_segment",
-                            "country_code", "segment", "churn_risk_tier"})
 # Columns the action table may be sorted by (whitelist).
 ACTION_SORT_COLUMNS = frozenset({"revenue_at_risk", "churn_probability", "predicted_clv_12m", "net_revenue",
                                  "recency_days", "last_order_date"})
@@ -77,16 +74,8 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
                          tuple((c, n) for c, n in countries))
 
 
-def _whole_history(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
-    """Whether per-customer rows can be read from dim_customer_360 as they are (a publication with the BI
-    marts, whose dim_customer_360 carries the rule columns, and a date range covering every order)."""
-    return set(qb.BI_MARTS) <= qb.available_tables(con) and qb.is_whole_history(filters, qb.bounds(con))
-
-
-def _query(con: duckdb.DuckDBPyConnection, filters: Filters, body: str, extra: dict | None = None) -> pd.DataFrame:
-    """Run ``with <selection>, <body>`` with the filter parameters and return a frame."""
-    sql = f"with {qb.selection_sql(_whole_history(con, filters))}, {body}"
-    return con.execute(sql, qb.used_params(sql, qb._params(filters) | (extra or {}))).df()
+_query = qb.query  # the selection's CTEs, then a body (see query_builder.query)
+_sampled = qb.sampled  # every row or a stratified sample (see query_builder.sampled)
 
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
@@ -190,61 +179,6 @@ def segment_country_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, seg
     return frame.sort_values(["segment", "country_code"]).reset_index(drop=True)
 
 
-def _sampled(order_by: str, max_points: int | None, stratify_by: str | None) -> str:
-    """The end of a scatter query after its ``final`` CTE: every row, or a stratified sample of ~``max_points``.
-
-    Each stratum (a value of ``stratify_by``) keeps ``ceil(max_points * stratum size / total)`` rows, chosen by
-    a hash of the customer id (deterministic, spread over the range), so every stratum keeps its share. Every
-    row carries ``points_total``: how many rows the unsampled query has.
-    """
-    if max_points is None:
-        return f"select *, count(*) over () as points_total from final order by {order_by}"
-    if stratify_by not in STRATA_COLUMNS:
-        raise ValueError(f"unknown stratum column {stratify_by!r}; choose one of {sorted(STRATA_COLUMNS)}")
-    quota = f"ceil({int(max_points)} * stratum_size / points_total)"
-    # Only rows whose hash is below a threshold (about 4 x max_points of them) are ranked, plus every row of a
-    # stratum with fewer such rows than its quota: the smallest hashes of a stratum are below the threshold
-    # whenever at least its quota are, so the sample is the same as ranking every row, without sorting them all.
-    return f"""
-        , limits as (
-            select
-                count(*) as points_total,
-                cast(least(1.0, {4 * int(max_points)} / greatest(count(*), 1)) * 1.8e19 as ubigint) as threshold
-            from final
-        ),
-        strata as (
-            select
-                final.{stratify_by} as stratum,
-                count(*) as stratum_size,
-                count(case when hash(final.customer_id) < limits.threshold then 1 end) as below_threshold
-            from final
-            cross join limits
-            group by 1
-        ),
-        candidates as (
-            select final.*, limits.points_total, strata.stratum_size
-            from final
-            cross join limits
-            inner join strata
-                on final.{stratify_by} is not distinct from strata.stratum
-            where hash(final.customer_id) < limits.threshold
-                or strata.below_threshold < ceil({int(max_points)} * strata.stratum_size / limits.points_total)
-        ),
-        ranked as (
-            select
-                candidates.*,
-                row_number() over (
-                    partition by candidates.{stratify_by} order by hash(candidates.customer_id), candidates.customer_id
-                ) as stratum_rank
-            from candidates
-        )
-        select * exclude (stratum_size, stratum_rank)
-        from ranked
-        where stratum_rank <= {quota}
-        order by {order_by}
-    """
-
-
 def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: int | None = None,
                     stratify_by: str | None = "membership") -> pd.DataFrame:
     """One row per customer counted: period orders and revenue, income, spending score and segments (scatters),
@@ -314,56 +248,6 @@ def gender_by_country(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Da
     return frame.sort_values(["country_code", "gender"]).reset_index(drop=True)
 
 
-# The days of the rolling-active chart: the period's days (within the data), weekly back from its last day when
-# the period is long.
-_ACTIVE_DAYS = """
-        settings as (
-            select
-                cast((select active_window_days from marts.kpi_overview) as integer) as window_days,
-                greatest($start, (select min(date_day) from marts.dim_date)) as first_day,
-                least($end, (select as_of_date from as_of) - 1) as last_day
-        ),
-        days as (
-            select dates.date_day
-            from marts.dim_date as dates, settings
-            where dates.date_day between settings.first_day and settings.last_day
-                and (settings.last_day - settings.first_day < $max_daily_points
-                    or (settings.last_day - dates.date_day) % 7 = 0)
-        ),
-"""
-
-
-def _rolling_active_from_mart(con: duckdb.DuckDBPyConnection, filters: Filters, column: str,
-                              max_daily_points: int) -> pd.DataFrame:
-    """rolling_active_customers from agg_bi_active_daily: the selection's rows of each day summed per segment."""
-    sql = f"""
-        with as_of as (select as_of_date from marts.kpi_overview),
-        {_ACTIVE_DAYS}
-        segments as (
-            select distinct segment from marts.{qb.SEGMENTS_MART} as mart
-            where segment_type = '{column}' and {qb._partition_filter("mart")}
-        ),
-        counts as (
-            select date_day, segment, sum(active_customers) as active_customers
-            from marts.agg_bi_active_daily as mart
-            where segment_type = '{column}' and {qb._partition_filter("mart")}
-                and date_day in (select date_day from days)
-            group by 1, 2
-        ),
-        final as (
-            select days.date_day, segments.segment, cast(coalesce(counts.active_customers, 0) as bigint)
-                as active_customers
-            from days
-            cross join segments
-            left join counts
-                on days.date_day = counts.date_day and segments.segment is not distinct from counts.segment
-        )
-        select * from final order by date_day, segment
-    """
-    params = qb._params(filters) | {"max_daily_points": max_daily_points}
-    return con.execute(sql, qb.used_params(sql, params)).df()
-
-
 def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership",
                              max_daily_points: int = 400) -> pd.DataFrame:
     """Customers active on the rolling window (var active_window_days) per day of the period and segment.
@@ -375,138 +259,14 @@ def rolling_active_customers(con: duckdb.DuckDBPyConnection, filters: Filters, s
     ends) over the orders. Every (day, segment) pair of the filtered customers' segments is listed, 0 when
     none is active.
     """
-    column = _segment_column(segment)
-    if column in qb.MONTH_SEGMENT_TYPES and "agg_bi_active_daily" in qb.available_tables(con):
-        return _rolling_active_from_mart(con, filters, column, max_daily_points)
-    return _query(con, filters, _ACTIVE_DAYS + f"""
-        window_orders as (
-            select distinct orders.customer_id, orders.order_date, customers.{column} as segment
-            from marts.fct_orders as orders
-            inner join customers
-                on orders.customer_id = customers.customer_id
-            cross join settings
-            where orders.is_completed
-                and orders.order_date < (select as_of_date from as_of)
-                and orders.order_date > settings.first_day - settings.window_days
-                and orders.order_date <= settings.last_day
-        ),
-        intervals as (
-            -- each order makes its customer active from its day until the window ends or their next order
-            -- (whichever is first): one customer's intervals never overlap, so counting them counts customers
-            select
-                segment,
-                order_date as start_day,
-                least(
-                    order_date + (select window_days from settings),
-                    coalesce(lead(order_date) over (partition by customer_id order by order_date),
-                        order_date + (select window_days from settings))
-                ) as end_day
-            from window_orders
-        ),
-        changes as (
-            select segment, day, sum(delta) as delta
-            from (
-                select segment, start_day as day, 1 as delta from intervals
-                union all
-                select segment, end_day as day, -1 as delta from intervals
-            ) as events
-            group by 1, 2
-        ),
-        running as (
-            select segment, day,
-                sum(delta) over (partition by segment order by day rows between unbounded preceding and current row)
-                    as active_customers
-            from changes
-        ),
-        segments as (
-            select distinct {column} as segment from customers
-        ),
-        grid as (
-            select days.date_day, segments.segment from days cross join segments
-        ),
-        final as (
-            -- active on a day: the running count at the last change on or before it
-            select
-                grid.date_day,
-                grid.segment,
-                cast(coalesce(running.active_customers, 0) as bigint) as active_customers
-            from grid
-            asof left join running
-                on grid.segment = running.segment and grid.date_day >= running.day
-        )
-        select * from final order by date_day, segment
-    """, {"max_daily_points": max_daily_points})
-
-
-_COHORT_FINAL = """
-    final as (
-        select
-            activity.cohort_month,
-            date_diff('month', activity.cohort_month, activity.activity_month) as months_since_first_order,
-            activity.activity_month,
-            cohort_sizes.cohort_size,
-            activity.active_customers,
-            activity.active_customers / cohort_sizes.cohort_size as retention_rate
-        from activity
-        inner join cohort_sizes
-            on activity.cohort_month = cohort_sizes.cohort_month
-    )
-    select * from final order by cohort_month, months_since_first_order
-"""
-
-# From the BI mart: its rows for the selection, summed over memberships and countries.
-_COHORT_FROM_MART = f"""
-    selected as (
-        select * from marts.{qb.COHORT_MART} as mart
-        where {qb._partition_filter("mart")}
-            and cohort_month between cast(date_trunc('month', cast($start as date)) as date) and $end
-            and activity_month <= $end
-    ),
-    cohort_sizes as (
-        select cohort_month, sum(cohort_size) as cohort_size
-        from (select distinct cohort_month, membership, country_code, cohort_size from selected) as groups
-        group by 1
-    ),
-    activity as (
-        select cohort_month, activity_month, sum(active_customers) as active_customers
-        from selected
-        group by 1, 2
-    ),
-"""
-
-# From the grain: the selected customers' first orders and their months of fct_customer_months.
-_COHORT_FROM_GRAIN = """
-    cohorts as (
-        select customer_id, cast(date_trunc('month', first_order_date) as date) as cohort_month
-        from customers
-        where first_order_date between $start and $end
-    ),
-    cohort_sizes as (
-        select cohort_month, count(*) as cohort_size from cohorts group by 1
-    ),
-    activity as (
-        select
-            cohorts.cohort_month,
-            months.month_start as activity_month,
-            count(*) as active_customers
-        from marts.fct_customer_months as months
-        inner join cohorts
-            on months.customer_id = cohorts.customer_id
-        where months.is_active
-            and months.month_start <= $end
-        group by 1, 2
-    ),
-"""
+    return qb.rolling_active(con, filters, _segment_column(segment), max_daily_points)
 
 
 def cohort_retention(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Monthly cohorts (month of the first completed order, within the period) × months since: cohort size,
     customers active (a completed order that month, up to the period's end) and retention rate. From
     agg_bi_cohort_month for a period of whole months, else from the grain."""
-    if set(qb.BI_MARTS) <= qb.available_tables(con) and qb.whole_months(filters, qb.bounds(con)):
-        sql = f"with {_COHORT_FROM_MART} {_COHORT_FINAL}"
-        return con.execute(sql, qb.used_params(sql, qb._params(filters))).df()
-    return _query(con, filters, _COHORT_FROM_GRAIN + _COHORT_FINAL)
+    return qb.cohorts(con, filters)
 
 
 def segment_orders_monthly(con: duckdb.DuckDBPyConnection, filters: Filters, segment: str = "membership"
@@ -557,57 +317,24 @@ ML_TABLES = ("ml_customer_segments", "ml_segment_profiles", "ml_customer_churn_s
 
 def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
     """Whether the publication has every ``marts.<name>`` (the ML marts are absent on some builds)."""
-    present = {row[0] for row in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts'"
-    ).fetchall()}
-    return set(names) <= present
+    return set(names) <= qb.available_tables(con)
 
 
 def ml_segment_profiles(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """K-means segment profiles for the selected customers: size, share, period revenue and averages, beside
     the cluster's centroid in original units (a property of the model, not of the selection)."""
-    return _query(con, filters, """
-        profiles as (
-            select * from marts.ml_segment_profiles
-        ),
-        grouped as (
-            select
-                segments.cluster_id,
-                count(*) as customers,
-                sum(period_customers.period_revenue) as revenue,
-                avg(period_customers.period_orders) as average_orders,
-                avg(period_customers.recency_days) as average_recency_days,
-                sum(period_customers.period_revenue) / sum(period_customers.period_orders) as average_order_value
-            from period_customers
-            inner join marts.ml_customer_segments as segments
-                on period_customers.customer_id = segments.customer_id
-            group by 1
-        ),
-        final as (
-            select
-                profiles.cluster_id,
-                profiles.segment_name,
-                profiles.segment,
-                coalesce(grouped.customers, 0) as customers,
-                coalesce(grouped.customers, 0) / nullif(sum(grouped.customers) over (), 0) as customer_share,
-                coalesce(grouped.revenue, 0) as revenue,
-                coalesce(grouped.revenue, 0) / nullif(sum(grouped.revenue) over (), 0) as revenue_share,
-                grouped.average_orders,
-                grouped.average_order_value,
-                grouped.average_recency_days,
-                profiles.centroid_net_revenue,
-                profiles.centroid_orders_count,
-                profiles.centroid_recency_days,
-                profiles.centroid_tenure_days,
-                profiles.centroid_aov,
-                profiles.centroid_discount_share,
-                profiles.centroid_category_breadth
-            from profiles
-            left join grouped
-                on profiles.cluster_id = grouped.cluster_id
-        )
-        select * from final order by cluster_id
-    """)
+    profiles = con.execute(
+        "select cluster_id, segment_name, segment, columns('^centroid_') from marts.ml_segment_profiles").df()
+    grouped = qb.add_ratios(qb.figures(
+        con, ("customers", "orders", "revenue", "recency_days_sum", "recency_days_count"), ("ml_cluster_id",),
+        filters, join="ml_customer_segments").rename(columns={"ml_cluster_id": "cluster_id"}),
+        ("average_orders", "average_order_value", "average_recency_days"))
+    merged = profiles.merge(grouped, on="cluster_id", how="left")
+    merged[["customers", "revenue"]] = merged[["customers", "revenue"]].fillna(0)
+    return _shares(merged)[[
+        "cluster_id", "segment_name", "segment", "customers", "customer_share", "revenue", "revenue_share",
+        "average_orders", "average_order_value", "average_recency_days", *profiles.columns[3:]
+    ]].sort_values("cluster_id").reset_index(drop=True)
 
 
 def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: int | None = None,
@@ -637,25 +364,24 @@ def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: i
     """)
 
 
+CHURN_MEASURES = ("customers", "high_risk_customers", "churn_probability_sum", "churn_probability_count",
+                  "revenue_at_risk_sum", "revenue")
+
+
+def _churn_figures(con: duckdb.DuckDBPyConnection, filters: Filters, by: tuple[str, ...]) -> pd.DataFrame:
+    """``CHURN_MEASURES`` and the average churn probability of the selected customers with an action, per ``by``."""
+    frame = qb.figures(con, CHURN_MEASURES, by, filters, join="ml_customer_actions")
+    return qb.add_ratios(frame, ("average_churn_probability",)).rename(
+        columns={"ml_segment": "segment", "revenue_at_risk_sum": "revenue_at_risk"})
+
+
 def churn_by_segment(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Per k-means segment of the selected customers: customers, high-risk customers, average churn
     probability, revenue at risk."""
-    return _query(con, filters, """
-        final as (
-            select
-                actions.segment,
-                count(*) as customers,
-                count(case when actions.churn_risk_tier = 'high' then 1 end) as high_risk_customers,
-                avg(actions.churn_probability) as average_churn_probability,
-                sum(actions.revenue_at_risk) as revenue_at_risk,
-                sum(period_customers.period_revenue) as revenue
-            from period_customers
-            inner join marts.ml_customer_actions as actions
-                on period_customers.customer_id = actions.customer_id
-            group by 1
-        )
-        select * from final order by revenue_at_risk desc, segment
-    """)
+    frame = _churn_figures(con, filters, ("ml_segment",))
+    frame = frame[["segment", "customers", "high_risk_customers", "average_churn_probability", "revenue_at_risk",
+                   "revenue"]]
+    return frame.sort_values(["revenue_at_risk", "segment"], ascending=[False, True]).reset_index(drop=True)
 
 
 _ACTION_ROWS = """
@@ -702,12 +428,10 @@ def action_table(con: duckdb.DuckDBPyConnection, filters: Filters, sort_by: str 
 def action_summary(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float]:
     """The churn page's cards for the selected customers: customers with an action, high-risk customers,
     revenue at risk and average churn probability (over every row of the action table, not only those shown)."""
-    row = _query(con, filters, _ACTION_ROWS + """
-        select count(*) as customers, count(case when churn_risk_tier = 'high' then 1 end) as high_risk_customers,
-            coalesce(sum(revenue_at_risk), 0) as revenue_at_risk, avg(churn_probability) as average_churn_probability
-        from final
-    """, {"tiers": []}).iloc[0]
-    return {key: float(value) for key, value in row.items()}
+    row = _churn_figures(con, filters, ()).iloc[0]
+    return {"customers": float(row["customers"]), "high_risk_customers": float(row["high_risk_customers"]),
+            "revenue_at_risk": float(0 if pd.isna(row["revenue_at_risk"]) else row["revenue_at_risk"]),
+            "average_churn_probability": float(row["average_churn_probability"])}
 
 
 def churn_model_metrics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

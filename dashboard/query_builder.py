@@ -45,7 +45,7 @@ class Measure:
     """An additive measure: the BI marts' column that holds it, its aggregate over ``period_customers``
     (customer grain) and over ``period_orders`` (order grain, for per-month figures; None = not available)."""
 
-    mart_column: str
+    mart_column: str | None
     customer_sql: str
     order_sql: str | None = None
 
@@ -67,6 +67,14 @@ MEASURES: dict[str, Measure] = {
     "frequency_score_sum": Measure("frequency_score_sum", "sum(frequency_score)"),
     "monetary_score_sum": Measure("monetary_score_sum", "sum(monetary_score)"),
 }
+# Measures of the ML marts' columns, only at customer / order grain through ``figures(..., join=...)`` (``ML_JOINS``).
+ML_MEASURES: dict[str, Measure] = {
+    "high_risk_customers": Measure(None, "count(case when ml_churn_risk_tier = 'high' then 1 end)"),
+    "churn_probability_sum": Measure(None, "sum(ml_churn_probability)"),
+    "churn_probability_count": Measure(None, "count(ml_churn_probability)"),
+    "revenue_at_risk_sum": Measure(None, "sum(ml_revenue_at_risk)"),
+}
+_ALL_MEASURES = MEASURES | ML_MEASURES
 
 # Ratios of two summed measures: name -> (numerator, denominator).
 RATIOS: dict[str, tuple[str, str]] = {
@@ -79,7 +87,17 @@ RATIOS: dict[str, tuple[str, str]] = {
     "average_recency_score": ("recency_score_sum", "recency_days_count"),
     "average_frequency_score": ("frequency_score_sum", "recency_days_count"),
     "average_monetary_score": ("monetary_score_sum", "recency_days_count"),
+    "average_orders": ("orders", "customers"),
+    "average_churn_probability": ("churn_probability_sum", "churn_probability_count"),
 }
+
+# The optional ML marts a customer-grain figure may join (inner join: their customers only), with the columns
+# they bring, prefixed ``ml_``; ``ML_DIMENSIONS`` are the dimensions they add.
+ML_JOINS: dict[str, tuple[str, ...]] = {
+    "ml_customer_segments": ("cluster_id", "segment"),
+    "ml_customer_actions": ("segment", "churn_risk_tier", "churn_probability", "revenue_at_risk"),
+}
+ML_DIMENSIONS = frozenset({"ml_cluster_id", "ml_segment"})
 
 # Customer attributes a figure may be grouped by (whitelist: these names reach SQL), with their labels.
 SEGMENT_COLUMNS: dict[str, str] = {
@@ -132,7 +150,8 @@ def whole_months(filters: Filters, bounds: Bounds) -> bool:
 
 def _check(measures: tuple[str, ...], by: tuple[str, ...]) -> None:
     """Validate measure and dimension names against the whitelists."""
-    unknown = [m for m in measures if m not in MEASURES] + [b for b in by if b not in SEGMENT_COLUMNS and b != MONTH]
+    unknown = [m for m in measures if m not in _ALL_MEASURES] + [
+        b for b in by if b not in SEGMENT_COLUMNS and b not in ML_DIMENSIONS and b != MONTH]
     if unknown:
         raise ValueError(f"unknown measure or dimension {unknown}; measures {sorted(MEASURES)}, "
                          f"dimensions {sorted(SEGMENT_COLUMNS)} and {MONTH!r}")
@@ -152,6 +171,8 @@ def plan(available: frozenset[str], measures: tuple[str, ...], by: tuple[str, ..
     _check(measures, by)
     has_bi = set(BI_MARTS) <= available
     segment_type = _segment_type(by)
+    if ML_DIMENSIONS & set(by) or any(m in ML_MEASURES for m in measures):
+        return "customer" if has_bi and is_whole_history(filters, bounds) else "order"  # no BI mart has them
     if MONTH in by:
         if (has_bi and whole_months(filters, bounds) and set(measures) <= MONTH_MEASURES
                 and segment_type in MONTH_SEGMENT_TYPES | {"overall"}):
@@ -321,8 +342,8 @@ def _mart_sql(mart: str, measures: tuple[str, ...], by: tuple[str, ...]) -> str:
             f"where segment_type = '{segment_type}' and {_partition_filter('mart')}{month} {group}")
 
 
-def _grain_sql(source: str, measures: tuple[str, ...], by: tuple[str, ...]) -> str:
-    """The same figures from the customer or order grain."""
+def _grain_sql(source: str, measures: tuple[str, ...], by: tuple[str, ...], join: str | None = None) -> str:
+    """The same figures from the customer or order grain (joined to the ML mart ``join``, if any)."""
     selection = selection_sql(whole_history=source == "customer")
     if MONTH in by:  # per month: the period's orders, with their customer's attributes
         columns = [f"cast(date_trunc('month', period_orders.order_date) as date) as {MONTH}" if b == MONTH
@@ -331,8 +352,12 @@ def _grain_sql(source: str, measures: tuple[str, ...], by: tuple[str, ...]) -> s
         source_sql = "period_orders inner join customers on period_orders.customer_id = customers.customer_id"
     else:
         columns = [f"{_CUSTOMER_GRAIN_COLUMNS.get(b, b)} as {b}" for b in by]
-        sums = [f"{MEASURES[m].customer_sql} as {m}" for m in measures]
+        sums = [f"{_ALL_MEASURES[m].customer_sql} as {m}" for m in measures]
         source_sql = "period_customers"
+        if join is not None:
+            columns_sql = ", ".join(f"{c} as ml_{c}" for c in ML_JOINS[join])
+            source_sql += (f" inner join (select customer_id as ml_customer_id, {columns_sql} from marts.{join})"
+                           " as ml on period_customers.customer_id = ml.ml_customer_id")
     group = f"group by {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
     return f"with {selection} select {', '.join(columns + sums)} from {source_sql} {group}"
 
@@ -347,19 +372,24 @@ def add_ratios(frame: pd.DataFrame, ratios: tuple[str, ...]) -> pd.DataFrame:
 
 
 def figures(con: duckdb.DuckDBPyConnection, measures: tuple[str, ...], by: tuple[str, ...], filters: Filters,
-            source: str | None = None) -> pd.DataFrame:
+            source: str | None = None, join: str | None = None) -> pd.DataFrame:
     """``measures`` (additive, see ``MEASURES``) per value of ``by`` for the filters, from the source ``plan``
     picks (or ``source`` when given: tests compare sources). Returns one column per dimension, then per
-    measure; rows in no particular order. Months of a per-month query are the months of the period."""
+    measure; rows in no particular order. Months of a per-month query are the months of the period. ``join``
+    (a key of ``ML_JOINS``) restricts the customers to an ML mart's and adds its columns (customer grain only)."""
     _check(measures, by)
+    if (join is None) != (not (ML_DIMENSIONS & set(by) or set(measures) & set(ML_MEASURES))) or (
+            join is not None and (join not in ML_JOINS or MONTH in by)):
+        raise ValueError(f"ML measures / dimensions need a join of {sorted(ML_JOINS)}, not per month (got {join!r})")
     if source is None:
         source = plan(available_tables(con), measures, by, filters, bounds(con))
+        source = "customer" if join is not None and source in BI_MARTS else source
     if MONTH in by and source == "customer":
         raise ValueError("per-month figures are not at customer grain")
     if source in BI_MARTS:
         sql = _mart_sql(source, measures, by)
     elif source in ("customer", "order"):
-        sql = _grain_sql(source, measures, by)
+        sql = _grain_sql(source, measures, by, join)
     else:
         raise ValueError(f"unknown source {source!r}")
     frame = con.execute(sql, used_params(sql, _params(filters))).df()
@@ -368,3 +398,247 @@ def figures(con: duckdb.DuckDBPyConnection, measures: tuple[str, ...], by: tuple
             frame[measure] = frame[measure].fillna(0).astype("int64")
     frame.attrs["source"] = source
     return frame
+
+
+def query(con: duckdb.DuckDBPyConnection, filters: Filters, body: str, extra: dict | None = None) -> pd.DataFrame:
+    """Run ``with <selection>, <body>`` with the filter parameters (and ``extra``) and return a frame. The
+    selection is dim_customer_360 as it is when the publication has the BI marts (whose dim_customer_360
+    carries the rule columns) and the date range covers every order, else the period's orders."""
+    whole_history = set(BI_MARTS) <= available_tables(con) and is_whole_history(filters, bounds(con))
+    sql = f"with {selection_sql(whole_history)}, {body}"
+    return con.execute(sql, used_params(sql, _params(filters) | (extra or {}))).df()
+
+
+# Columns a scatter sample may be stratified by (whitelist: these names reach SQL).
+STRATA_COLUMNS = frozenset({"membership", "rfm_segment", "loyalty_tier", "spending_quadrant", "ml_segment",
+                            "country_code", "segment", "churn_risk_tier"})
+
+
+def sampled(order_by: str, max_points: int | None, stratify_by: str | None) -> str:
+    """The end of a per-row query after its ``final`` CTE: every row, or a stratified sample of ~``max_points``.
+
+    Each stratum (a value of ``stratify_by``) keeps ``ceil(max_points * stratum size / total)`` rows, chosen by
+    a hash of the customer id (deterministic, spread over the range), so every stratum keeps its share. Every
+    row carries ``points_total``: how many rows the unsampled query has.
+    """
+    if max_points is None:
+        return f"select *, count(*) over () as points_total from final order by {order_by}"
+    if stratify_by not in STRATA_COLUMNS:
+        raise ValueError(f"unknown stratum column {stratify_by!r}; choose one of {sorted(STRATA_COLUMNS)}")
+    quota = f"ceil({int(max_points)} * stratum_size / points_total)"
+    # Only rows whose hash is below a threshold (about 4 x max_points of them) are ranked, plus every row of a
+    # stratum with fewer such rows than its quota: the smallest hashes of a stratum are below the threshold
+    # whenever at least its quota are, so the sample is the same as ranking every row, without sorting them all.
+    return f"""
+        , limits as (
+            select
+                count(*) as points_total,
+                cast(least(1.0, {4 * int(max_points)} / greatest(count(*), 1)) * 1.8e19 as ubigint) as threshold
+            from final
+        ),
+        strata as (
+            select
+                final.{stratify_by} as stratum,
+                count(*) as stratum_size,
+                count(case when hash(final.customer_id) < limits.threshold then 1 end) as below_threshold
+            from final
+            cross join limits
+            group by 1
+        ),
+        candidates as (
+            select final.*, limits.points_total, strata.stratum_size
+            from final
+            cross join limits
+            inner join strata
+                on final.{stratify_by} is not distinct from strata.stratum
+            where hash(final.customer_id) < limits.threshold
+                or strata.below_threshold < ceil({int(max_points)} * strata.stratum_size / limits.points_total)
+        ),
+        ranked as (
+            select
+                candidates.*,
+                row_number() over (
+                    partition by candidates.{stratify_by} order by hash(candidates.customer_id), candidates.customer_id
+                ) as stratum_rank
+            from candidates
+        )
+        select * exclude (stratum_size, stratum_rank)
+        from ranked
+        where stratum_rank <= {quota}
+        order by {order_by}
+    """
+
+
+# The days of the rolling-active chart: the period's days (within the data), weekly back from its last day when
+# the period is long.
+_ACTIVE_DAYS = """
+    settings as (
+        select
+            cast((select active_window_days from as_of) as integer) as window_days,
+            greatest($start, (select min(date_day) from marts.dim_date)) as first_day,
+            least($end, (select as_of_date from as_of) - 1) as last_day
+    ),
+    days as (
+        select dates.date_day
+        from marts.dim_date as dates, settings
+        where dates.date_day between settings.first_day and settings.last_day
+            and (settings.last_day - settings.first_day < $max_daily_points
+                or (settings.last_day - dates.date_day) % 7 = 0)
+    ),
+"""
+
+# Per source, ``segments`` (of the selection) and ``counts`` (active customers per day of ``days`` and segment).
+_ACTIVE_FROM_MART = """
+    segments as (
+        select distinct segment from marts.{segments_mart} as mart
+        where segment_type = '{column}' and {partitions}
+    ),
+    counts as (
+        select date_day, segment, sum(active_customers) as active_customers
+        from marts.agg_bi_active_daily as mart
+        where segment_type = '{column}' and {partitions}
+            and date_day in (select date_day from days)
+        group by 1, 2
+    ),
+"""
+_ACTIVE_FROM_ORDERS = """
+    window_orders as (
+        select distinct orders.customer_id, orders.order_date, customers.{column} as segment
+        from marts.fct_orders as orders
+        inner join customers
+            on orders.customer_id = customers.customer_id
+        cross join settings
+        where orders.is_completed
+            and orders.order_date < (select as_of_date from as_of)
+            and orders.order_date > settings.first_day - settings.window_days
+            and orders.order_date <= settings.last_day
+    ),
+    intervals as (
+        -- each order makes its customer active from its day until the window ends or their next order
+        -- (whichever is first): one customer's intervals never overlap, so counting them counts customers
+        select
+            segment,
+            order_date as start_day,
+            least(
+                order_date + (select window_days from settings),
+                coalesce(lead(order_date) over (partition by customer_id order by order_date),
+                    order_date + (select window_days from settings))
+            ) as end_day
+        from window_orders
+    ),
+    changes as (
+        select segment, day, sum(delta) as delta
+        from (
+            select segment, start_day as day, 1 as delta from intervals
+            union all
+            select segment, end_day as day, -1 as delta from intervals
+        ) as events
+        group by 1, 2
+    ),
+    running as (
+        select segment, day,
+            sum(delta) over (partition by segment order by day rows between unbounded preceding and current row)
+                as active_customers
+        from changes
+    ),
+    segments as (
+        select distinct {column} as segment from customers
+    ),
+    counts as (
+        -- active on a day: the running count at the last change on or before it
+        select days.date_day, segments.segment, running.active_customers
+        from days
+        cross join segments
+        asof left join running
+            on segments.segment = running.segment and days.date_day >= running.day
+    ),
+"""
+_ACTIVE_FINAL = """
+    final as (
+        select days.date_day, segments.segment, cast(coalesce(counts.active_customers, 0) as bigint)
+            as active_customers
+        from days
+        cross join segments
+        left join counts
+            on days.date_day = counts.date_day and segments.segment is not distinct from counts.segment
+    )
+    select * from final order by date_day, segment
+"""
+
+
+def rolling_active(con: duckdb.DuckDBPyConnection, filters: Filters, column: str, max_daily_points: int
+                   ) -> pd.DataFrame:
+    """Active customers per day and value of ``column`` (a ``SEGMENT_COLUMNS`` name): from agg_bi_active_daily
+    when the publication has it and ``column`` is one of its segment types, else from the orders."""
+    _check((), (column,))
+    if column in MONTH_SEGMENT_TYPES and "agg_bi_active_daily" in available_tables(con):
+        counts = _ACTIVE_FROM_MART.format(segments_mart=SEGMENTS_MART, column=column,
+                                          partitions=_partition_filter("mart"))
+    else:
+        counts = _ACTIVE_FROM_ORDERS.format(column=column)
+    return query(con, filters, _ACTIVE_DAYS + counts + _ACTIVE_FINAL, {"max_daily_points": max_daily_points})
+
+
+# Per source, ``cohort_sizes`` and ``activity`` (active customers per cohort and month) of the selection.
+_COHORTS_FROM_MART = f"""
+    selected as (
+        select * from marts.{COHORT_MART} as mart
+        where {_partition_filter("mart")}
+            and cohort_month between cast(date_trunc('month', cast($start as date)) as date) and $end
+            and activity_month <= $end
+    ),
+    cohort_sizes as (
+        select cohort_month, sum(cohort_size) as cohort_size
+        from (select distinct cohort_month, membership, country_code, cohort_size from selected) as groups
+        group by 1
+    ),
+    activity as (
+        select cohort_month, activity_month, sum(active_customers) as active_customers
+        from selected
+        group by 1, 2
+    ),
+"""
+_COHORTS_FROM_GRAIN = """
+    cohorts as (
+        select customer_id, cast(date_trunc('month', first_order_date) as date) as cohort_month
+        from customers
+        where first_order_date between $start and $end
+    ),
+    cohort_sizes as (
+        select cohort_month, count(*) as cohort_size from cohorts group by 1
+    ),
+    activity as (
+        select
+            cohorts.cohort_month,
+            months.month_start as activity_month,
+            count(*) as active_customers
+        from marts.fct_customer_months as months
+        inner join cohorts
+            on months.customer_id = cohorts.customer_id
+        where months.is_active
+            and months.month_start <= $end
+        group by 1, 2
+    ),
+"""
+_COHORTS_FINAL = """
+    final as (
+        select
+            activity.cohort_month,
+            date_diff('month', activity.cohort_month, activity.activity_month) as months_since_first_order,
+            activity.activity_month,
+            cohort_sizes.cohort_size,
+            activity.active_customers,
+            activity.active_customers / cohort_sizes.cohort_size as retention_rate
+        from activity
+        inner join cohort_sizes
+            on activity.cohort_month = cohort_sizes.cohort_month
+    )
+    select * from final order by cohort_month, months_since_first_order
+"""
+
+
+def cohorts(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Cohort sizes and active customers per cohort month and activity month: from agg_bi_cohort_month for a
+    period of whole months, else from the selected customers' months of fct_customer_months."""
+    from_mart = set(BI_MARTS) <= available_tables(con) and whole_months(filters, bounds(con))
+    return query(con, filters, (_COHORTS_FROM_MART if from_mart else _COHORTS_FROM_GRAIN) + _COHORTS_FINAL)

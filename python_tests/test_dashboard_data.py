@@ -226,3 +226,48 @@ def test_who_moved_from_the_mart_and_for_a_filter(con):
         dd.segment_migrations(con, dd.Filters(), "customer_id", D("2024-03-01"))
     con.execute("drop table marts.fct_customer_segment_history")
     con.execute("drop table marts.agg_segment_migrations")
+
+
+def ml_publication() -> duckdb.DuckDBPyConnection:
+    """The hand-made publication with ML outputs: A and B in cluster 0 / segment S1, C in cluster 1 / S2, and
+    D (no completed order, so never selected) in S2; cluster 2 has nobody."""
+    con = publication()
+    con.execute("alter table marts.dim_customer_360 add column recency_days integer")
+    con.execute("update marts.dim_customer_360 set recency_days = case customer_id when 'A' then 10 "
+                "when 'B' then 90 end")
+    con.execute("""
+        create table marts.ml_customer_actions as select * from (values
+            ('A', 'S1', 'high', 0.8, 50.0), ('B', 'S1', 'low', 0.2, null), ('C', 'S2', 'high', 0.6, 10.0),
+            ('D', 'S2', 'high', 0.9, 100.0)
+        ) as t(customer_id, segment, churn_risk_tier, churn_probability, revenue_at_risk)
+    """)
+    con.execute("create table marts.ml_customer_segments as select * from (values "
+                "('A', 0, 'S1'), ('B', 0, 'S1'), ('C', 1, 'S2')) as t(customer_id, cluster_id, segment)")
+    con.execute("create table marts.ml_segment_profiles as select * from (values (0, 'Zero', 'S1', 1.0), "
+                "(1, 'One', 'S2', 2.0), (2, 'Two', 'S3', 3.0)) as t(cluster_id, segment_name, segment, centroid_aov)")
+    return con
+
+
+def test_ml_figures_from_the_query_builder_join():
+    """The ML page's figures, by hand: period revenue A 150 (a4 is after the as-of date), B 40, C 35."""
+    con = ml_publication()
+    by_segment = dd.churn_by_segment(con, dd.Filters())
+    summary = dd.action_summary(con, dd.Filters())
+    germany = dd.action_summary(con, dd.Filters(countries=("DE",)))
+    profiles = dd.ml_segment_profiles(con, dd.Filters()).set_index("cluster_id")
+    con.close()
+    assert list(by_segment["segment"]) == ["S1", "S2"]  # revenue at risk 50 (B's null is skipped), 10
+    assert list(by_segment["customers"]) == [2, 1] and list(by_segment["high_risk_customers"]) == [1, 1]
+    assert list(by_segment["revenue"]) == [190.0, 35.0] and list(by_segment["revenue_at_risk"]) == [50.0, 10.0]
+    assert list(by_segment["average_churn_probability"]) == pytest.approx([0.5, 0.6])
+    assert summary == pytest.approx({"customers": 3, "high_risk_customers": 2, "revenue_at_risk": 60.0,
+                                     "average_churn_probability": 1.6 / 3})
+    assert germany == pytest.approx({"customers": 2, "high_risk_customers": 1, "revenue_at_risk": 50.0,
+                                     "average_churn_probability": 0.5})
+    assert list(profiles["customers"]) == [2, 1, 0] and list(profiles["revenue"]) == [190.0, 35.0, 0.0]
+    assert profiles.loc[0, "customer_share"] == pytest.approx(2 / 3)
+    assert profiles.loc[0, "revenue_share"] == pytest.approx(190 / 225)
+    assert (profiles.loc[0, "average_orders"], profiles.loc[1, "average_orders"]) == (1.5, 3.0)
+    assert profiles.loc[0, "average_order_value"] == pytest.approx(190 / 3)
+    assert profiles.loc[0, "average_recency_days"] == 50.0 and math.isnan(profiles.loc[1, "average_recency_days"])
+    assert math.isnan(profiles.loc[2, "average_orders"]) and list(profiles["centroid_aov"]) == [1.0, 2.0, 3.0]

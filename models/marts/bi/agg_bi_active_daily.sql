@@ -8,14 +8,14 @@
 -- -1 on the day after, and a running sum over the days gives the active count.
 {%- set window_days = integer_var('active_window_days', 1) %}
 {%- set partition = 'segment_type, segment, membership, country_code' %}
-{%- set columns = {
-    'date_day': 'date',
-    'segment_type': 'string',
-    'segment': 'string',
-    'membership': 'string',
-    'country_code': 'string',
-    'active_customers': 'bigint'
-} %}
+{%- set columns = [
+    'date_day',
+    'segment_type',
+    'segment',
+    'membership',
+    'country_code',
+    'active_customers'
+] %}
 with
 
 order_days as (
@@ -129,7 +129,9 @@ active as (
 
 final as (
 
-    {{ typed_select(columns, 'active') }}
+    select
+        {{ typed_columns(columns) }}
+    from active
 
 )
 

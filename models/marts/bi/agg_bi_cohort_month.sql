@@ -3,14 +3,14 @@
 -- (fct_customer_months.is_active) in each later month. cohort_size repeats the size of the
 -- (cohort, membership, country) group on each of its rows. Every count adds up across memberships
 -- and countries, so any selection of them, and any period of whole months, is answered exactly.
-{%- set columns = {
-    'cohort_month': 'date',
-    'activity_month': 'date',
-    'membership': 'string',
-    'country_code': 'string',
-    'cohort_size': 'bigint',
-    'active_customers': 'bigint'
-} %}
+{%- set columns = [
+    'cohort_month',
+    'activity_month',
+    'membership',
+    'country_code',
+    'cohort_size',
+    'active_customers'
+] %}
 with
 
 customers as (
@@ -63,7 +63,9 @@ joined as (
 
 final as (
 
-    {{ typed_select(columns, 'joined') }}
+    select
+        {{ typed_columns(columns) }}
+    from joined
 
 )
 

@@ -4,27 +4,27 @@
 -- countries is answered exactly by summing rows; segment_type 'overall' has one segment per
 -- membership x country. This is the dashboard's full-date-range answer (dashboard/query_builder.py):
 -- a date range other than the whole history needs each customer's period orders (order grain).
-{%- set columns = {
-    'membership': 'string',
-    'country_code': 'string',
-    'segment_type': 'string',
-    'segment': 'string',
-    'customers': 'bigint',
-    'completed_orders': 'bigint',
-    'net_revenue': 'double',
-    'repeat_customers': 'bigint',
-    'at_risk_customers': 'bigint',
-    'active_customers': 'bigint',
-    'annual_income_sum': 'double',
-    'annual_income_count': 'bigint',
-    'spending_score_sum': 'double',
-    'spending_score_count': 'bigint',
-    'recency_days_sum': 'double',
-    'recency_days_count': 'bigint',
-    'recency_score_sum': 'double',
-    'frequency_score_sum': 'double',
-    'monetary_score_sum': 'double'
-} %}
+{%- set columns = [
+    'membership',
+    'country_code',
+    'segment_type',
+    'segment',
+    'customers',
+    'completed_orders',
+    'net_revenue',
+    'repeat_customers',
+    'at_risk_customers',
+    'active_customers',
+    'annual_income_sum',
+    'annual_income_count',
+    'spending_score_sum',
+    'spending_score_count',
+    'recency_days_sum',
+    'recency_days_count',
+    'recency_score_sum',
+    'frequency_score_sum',
+    'monetary_score_sum'
+] %}
 with
 
 customers as (
@@ -79,7 +79,9 @@ grouped as (
 
 final as (
 
-    {{ typed_select(columns, 'grouped') }}
+    select
+        {{ typed_columns(columns) }}
+    from grouped
 
 )
 

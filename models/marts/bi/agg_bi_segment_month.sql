@@ -4,16 +4,16 @@
 -- quadrant; segments as of the as-of date). A customer has one membership, country and segment per
 -- type, so customers add up across memberships, countries and segments of a month, but not across
 -- months: the dashboard reads month rows (trend, orders by segment), never sums customers over them.
-{%- set columns = {
-    'month_start': 'date',
-    'segment_type': 'string',
-    'segment': 'string',
-    'membership': 'string',
-    'country_code': 'string',
-    'customers': 'bigint',
-    'completed_orders': 'bigint',
-    'net_revenue': 'double'
-} %}
+{%- set columns = [
+    'month_start',
+    'segment_type',
+    'segment',
+    'membership',
+    'country_code',
+    'customers',
+    'completed_orders',
+    'net_revenue'
+] %}
 with
 
 orders as (
@@ -76,7 +76,9 @@ grouped as (
 
 final as (
 
-    {{ typed_select(columns, 'grouped') }}
+    select
+        {{ typed_columns(columns) }}
+    from grouped
 
 )
 
