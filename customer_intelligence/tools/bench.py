@@ -529,28 +529,9 @@ ORDER_COLUMNS = "order_id, customer_id, order_ts, channel, status, updated_at"
 LINE_COLUMNS = "order_id, line_number, product_id, quantity, unit_price, discount_amount"
 
 
-def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_orders: int,
-               new_customers: int, seed: int = 0) -> dict[str, Any]:
-    """Copy the raw files of src to dst with one more day of activity appended at the end of each file.
-
-    The day after the latest order (ignoring rows dated after today, which the project rejects):
-
-    - ``new_orders`` orders of existing customers ('ON' ids), 1-3 lines each, about 10 % cancelled;
-    - ``new_customers`` new customers ('CN' ids, copies of existing profiles) with one order each;
-    - ``late_orders`` orders that arrive late: order_ts and updated_at one day before the latest
-      change already in the data, for customers with a later order (their order sequences shift);
-      a watermark-based incremental run would miss them;
-    - ``status_updates`` completed orders re-sent as 'returned' with a new updated_at (a later
-      completed order of the same customer moves down its completed-order sequence).
-
-    Chosen deterministically from the seed. Returns the counts and the new day.
-    """
-    dst.mkdir(parents=True, exist_ok=True)
-    con = connect(settings={**duckdb_settings(), "preserve_insertion_order": "true"})  # append at the end
-    files = {t: src / f"{t}.parquet" for t in ("customers", "orders", "order_lines", "products")}
-    for path in files.values():
-        if not path.exists():
-            raise FileNotFoundError(f"append_day needs {path} (generated Parquet data)")
+def _read_day_inputs(con: Any, files: dict[str, Path], seed: int) -> None:
+    """Views of the source files, and the variables latest (the latest change not after today), day (the day
+    after it) and seed."""
     con.execute(f"create view raw_orders as select * from read_parquet('{files['orders']}')")
     con.execute(f"create view raw_customers as select * from read_parquet('{files['customers']}')")
     con.execute(f"create view raw_products as select * from read_parquet('{files['products']}')")
@@ -562,7 +543,10 @@ def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_
     con.execute(f"set variable latest = cast('{latest}' as timestamp)")
     con.execute("set variable day = cast(date_trunc('day', getvariable('latest')) + interval 1 day as timestamp)")
     con.execute(f"set variable seed = '{int(seed)}'")
-    # customers who already ordered (not dirt), picked by a seeded hash
+
+
+def _pick_customers(con: Any) -> None:
+    """picked_customers: customers who already ordered (not dirt), numbered by a seeded hash."""
     con.execute("""
         create temp table picked_customers as
         select customer_id, row_number() over (order by hash(customer_id || getvariable('seed')), customer_id) as n
@@ -570,6 +554,10 @@ def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_
               where customer_id in (select customer_id from raw_customers where customer_id is not null)
                 and order_ts <= current_date)
     """)
+
+
+def _add_new_customers(con: Any, new_customers: int) -> None:
+    """new_customers: 'CN' copies of existing profiles, signed up on the new day."""
     con.execute(f"""
         create temp table new_customers as
         select
@@ -585,6 +573,10 @@ def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_
         )
         where n <= {int(new_customers)}
     """)
+
+
+def _add_new_orders(con: Any, new_orders: int, late_orders: int) -> None:
+    """new_orders: the day's orders of existing customers ('ON'), one per new customer, and the late ones ('OL')."""
     con.execute(f"""
         create temp table new_orders as
         with regular as (
@@ -620,6 +612,10 @@ def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_
             order_ts as updated_at
         from all_new
     """)
+
+
+def _add_new_lines(con: Any) -> None:
+    """new_lines: 1-3 lines per new order, products and quantities chosen from the order's number."""
     con.execute("""
         create temp table new_lines as
         with products as (
@@ -644,6 +640,10 @@ def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_
         inner join products
             on products.p = (lines.n * 7 + lines.line_number) % (select count(*) from products)
     """)
+
+
+def _add_status_updates(con: Any, status_updates: int) -> None:
+    """status_updates: completed orders re-sent as 'returned' with a new updated_at on the new day."""
     con.execute(f"""
         create temp table status_updates as
         with latest_versions as (
@@ -661,6 +661,10 @@ def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_
                                               // {max(1, int(status_updates))}) as updated_at
         from picked
     """)
+
+
+def _write_appended(con: Any, files: dict[str, Path], dst: Path) -> None:
+    """Write each source file with the new rows appended at its end (products copied as they are)."""
     con.execute(f"""
         copy (
             select * from raw_customers
@@ -685,10 +689,47 @@ def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_
         ) to '{dst / "order_lines.parquet"}' (format parquet)
     """)
     shutil.copyfile(files["products"], dst / "products.parquet")
+
+
+def _appended_counts(con: Any) -> dict[str, Any]:
+    """How many rows of each kind were appended, and the new day."""
     counts = {name: con.execute(f"select count(*) from {name}").fetchone()[0]
               for name in ("new_orders", "new_lines", "new_customers", "status_updates")}
     counts["late_orders"] = con.execute("select count(*) from new_orders where order_id like 'OL%'").fetchone()[0]
     counts["day"] = str(con.execute("select cast(getvariable('day') as date)").fetchone()[0])
+    return counts
+
+
+def append_day(src: Path, dst: Path, new_orders: int, status_updates: int, late_orders: int,
+               new_customers: int, seed: int = 0) -> dict[str, Any]:
+    """Copy the raw files of src to dst with one more day of activity appended at the end of each file.
+
+    The day after the latest order (ignoring rows dated after today, which the project rejects):
+
+    - ``new_orders`` orders of existing customers ('ON' ids), 1-3 lines each, about 10 % cancelled;
+    - ``new_customers`` new customers ('CN' ids, copies of existing profiles) with one order each;
+    - ``late_orders`` orders that arrive late: order_ts and updated_at one day before the latest
+      change already in the data, for customers with a later order (their order sequences shift);
+      a watermark-based incremental run would miss them;
+    - ``status_updates`` completed orders re-sent as 'returned' with a new updated_at (a later
+      completed order of the same customer moves down its completed-order sequence).
+
+    Chosen deterministically from the seed. Returns the counts and the new day.
+    """
+    dst.mkdir(parents=True, exist_ok=True)
+    con = connect(settings={**duckdb_settings(), "preserve_insertion_order": "true"})  # append at the end
+    files = {t: src / f"{t}.parquet" for t in ("customers", "orders", "order_lines", "products")}
+    for path in files.values():
+        if not path.exists():
+            raise FileNotFoundError(f"append_day needs {path} (generated Parquet data)")
+    _read_day_inputs(con, files, seed)
+    _pick_customers(con)
+    _add_new_customers(con, new_customers)
+    _add_new_orders(con, new_orders, late_orders)
+    _add_new_lines(con)
+    _add_status_updates(con, status_updates)
+    _write_appended(con, files, dst)
+    counts = _appended_counts(con)
     con.close()
     return counts
 
