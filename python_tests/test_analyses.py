@@ -7,7 +7,6 @@ build's warehouse; each compiled analysis is then executed there, so none can ro
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import yaml
@@ -27,10 +26,6 @@ def documented() -> dict[str, dict]:
 def compiled(built, tmp_path_factory) -> Build:
     """The analyses compiled against the session build's raw data and warehouse."""
     workdir = tmp_path_factory.mktemp("analyses")
-    (workdir / "target").mkdir()
-    saved_parse = built.target_dir / "partial_parse.msgpack"
-    if saved_parse.exists():  # reuse the build's parse (same project and environment): a few seconds saved
-        shutil.copy(saved_parse, workdir / "target" / saved_parse.name)
     build = run_dbt(["compile", "--select", "path:analyses"], built.raw_dir, workdir, warehouse=built.warehouse)
     assert build.ok, build.output[-5000:]
     return build
