@@ -186,6 +186,25 @@ def customer_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points
 
     ``max_points`` keeps a sample stratified by ``stratify_by`` (see :func:`_sampled`); ``points_total`` is the
     number of customers before sampling."""
+    if qb.reads_customer_ml_mart(con, filters):
+        return qb.customer_ml_query(con, filters, f"""
+            final as (
+                select
+                    customer_id,
+                    completed_orders as orders,
+                    net_revenue as revenue,
+                    annual_income,
+                    spending_score,
+                    spending_quadrant,
+                    membership,
+                    rfm_segment,
+                    loyalty_tier,
+                    country_code,
+                    coalesce(ml_segment, 'Unsegmented') as ml_segment
+                from customer_360
+            )
+            {_sampled("revenue desc, customer_id", max_points, stratify_by)}
+        """)
     ml = has_tables(con, "ml_customer_segments")
     ml_join = ("left join marts.ml_customer_segments as ml on period_customers.customer_id = ml.customer_id"
                if ml else "")
@@ -283,11 +302,15 @@ def activity_matrix(con: duckdb.DuckDBPyConnection, filters: Filters, top_n: int
     (months of the period with no order are absent)."""
     return _query(con, filters, """
         top_customers as (
+            -- a top-n (order by ... limit), not a rank of every customer
             select customer_id, period_revenue, row_number() over (
                 order by period_revenue desc, customer_id
             ) as revenue_rank
-            from period_customers
-            qualify revenue_rank <= $top_n
+            from (
+                select customer_id, period_revenue from period_customers
+                order by period_revenue desc, customer_id
+                limit $top_n
+            )
         ),
         final as (
             -- the top customers' orders read directly (a join of 40 ids, not of every selected customer)
@@ -341,6 +364,23 @@ def churn_points(con: duckdb.DuckDBPyConnection, filters: Filters, max_points: i
                  stratify_by: str | None = "segment") -> pd.DataFrame:
     """Revenue vs churn risk, one row per selected customer: period revenue, revenue to date, churn
     probability and tier, predicted 12-month value and k-means segment (``max_points``: as customer_points)."""
+    if qb.reads_customer_ml_mart(con, filters):
+        return qb.customer_ml_query(con, filters, f"""
+            final as (
+                select
+                    customer_id,
+                    net_revenue as revenue,
+                    net_revenue as revenue_to_date,
+                    churn_probability,
+                    churn_risk_tier,
+                    predicted_clv_12m,
+                    revenue_at_risk,
+                    coalesce(ml_segment, 'Unsegmented') as segment
+                from customer_360
+                where has_churn_score
+            )
+            {_sampled("revenue_at_risk desc nulls last, customer_id", max_points, stratify_by)}
+        """)
     return _query(con, filters, f"""
         final as (
             select
@@ -410,6 +450,32 @@ _ACTION_ROWS = """
 """
 
 
+# The same rows from ml_customer_360 (the whole history): one row per customer with an action.
+_ACTION_ROWS_FROM_MART = """
+    final as (
+        select
+            action_rank,
+            customer_id,
+            country_code,
+            membership,
+            ml_segment as segment,
+            segment_name,
+            last_order_date,
+            recency_days,
+            net_revenue,
+            churn_probability,
+            churn_risk_tier,
+            predicted_clv_12m,
+            revenue_at_risk,
+            recommended_action,
+            concat_ws('; ', churn_driver_1, churn_driver_2, churn_driver_3) as churn_drivers
+        from customer_360
+        where action_rank is not null
+            and (len(cast($tiers as varchar[])) = 0 or list_contains(cast($tiers as varchar[]), churn_risk_tier))
+    )
+"""
+
+
 def action_table(con: duckdb.DuckDBPyConnection, filters: Filters, sort_by: str = "revenue_at_risk",
                  descending: bool = True, tiers: tuple[str, ...] = (), limit: int | None = ACTION_TABLE_ROWS
                  ) -> pd.DataFrame:
@@ -420,6 +486,10 @@ def action_table(con: duckdb.DuckDBPyConnection, filters: Filters, sort_by: str 
         raise ValueError(f"unknown sort column {sort_by!r}; choose one of {sorted(ACTION_SORT_COLUMNS)}")
     order = f"{sort_by} {'desc' if descending else 'asc'} nulls last, action_rank"
     top = "" if limit is None else f"limit {int(limit)}"
+    if qb.reads_customer_ml_mart(con, filters):
+        return qb.customer_ml_query(con, filters, _ACTION_ROWS_FROM_MART + f"""
+            select *, count(*) over () as rows_total from final order by {order} {top}
+        """, {"tiers": list(tiers)})
     return _query(con, filters, _ACTION_ROWS + f"""
         select *, count(*) over () as rows_total from final order by {order} {top}
     """, {"tiers": list(tiers)})

@@ -409,6 +409,26 @@ def query(con: duckdb.DuckDBPyConnection, filters: Filters, body: str, extra: di
     return con.execute(sql, used_params(sql, _params(filters) | (extra or {}))).df()
 
 
+# Customer grain with the ML outputs pre-joined (models/marts/ml/ml_customer_360.sql): the per-customer views read
+# it instead of joining three ML marts to every selected customer, when the date range is the whole history.
+CUSTOMER_ML_MART = "ml_customer_360"
+
+
+def reads_customer_ml_mart(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
+    """Whether per-customer rows come from ``ml_customer_360``: it is published (with the BI marts) and the date
+    range covers every order (a period's revenue needs the orders)."""
+    available = available_tables(con)
+    return {CUSTOMER_ML_MART, *BI_MARTS} <= available and is_whole_history(filters, bounds(con))
+
+
+def customer_ml_query(con: duckdb.DuckDBPyConnection, filters: Filters, body: str,
+                      extra: dict | None = None) -> pd.DataFrame:
+    """Run ``with customer_360 as (ml_customer_360's rows of the membership and country filter), <body>``."""
+    sql = (f"with customer_360 as (select * from marts.{CUSTOMER_ML_MART} as mart "
+           f"where {_partition_filter('mart')}), {body}")
+    return con.execute(sql, used_params(sql, _params(filters) | (extra or {}))).df()
+
+
 # Columns a scatter sample may be stratified by (whitelist: these names reach SQL).
 STRATA_COLUMNS = frozenset({"membership", "rfm_segment", "loyalty_tier", "spending_quadrant", "ml_segment",
                             "country_code", "segment", "churn_risk_tier"})

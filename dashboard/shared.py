@@ -233,10 +233,15 @@ def percent(value: float) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value * 100:.1f} %"
 
 
-def chart(spec: alt.TopLevelMixin, key: str | None = None) -> None:
-    """Show an Altair chart, rendered as SVG (so that a browser test can count its marks); ``key`` names it in
-    the spec's usermeta too (tests find charts by it)."""
-    usermeta = {"embedOptions": {"renderer": "svg"}, "chart_key": key}
+def chart(spec: alt.TopLevelMixin, key: str | None = None, renderer: str = "svg") -> None:
+    """Show an Altair chart; ``key`` names it in the spec's usermeta too (tests find charts by it).
+
+    ``renderer`` is ``svg`` (a browser test can count the marks) or ``canvas`` for the scatters: thousands of
+    points are one bitmap on a canvas instead of one SVG element each, which the browser draws several times
+    faster (``make bench-dashboard``)."""
+    if renderer not in ("svg", "canvas"):
+        raise ValueError(f"renderer must be svg or canvas, got {renderer!r}")
+    usermeta = {"embedOptions": {"renderer": renderer}, "chart_key": key}
     st.altair_chart(spec.properties(usermeta=usermeta), width="stretch", key=key)
 
 

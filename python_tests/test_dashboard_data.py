@@ -14,6 +14,7 @@ import math
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 
 from dashboard import data as dd
@@ -192,6 +193,29 @@ def test_scatter_samples_on_a_real_publication_are_stratified_subsets(published)
     churn_sizes = churn_everyone.groupby("segment").size()
     assert churn_sample.groupby("segment").size().to_dict() == {
         name: math.ceil(300 * size / len(churn_everyone)) for name, size in churn_sizes.items()}
+
+
+def test_per_customer_rows_from_ml_customer_360_equal_the_joins(published, monkeypatch):
+    """The scatters and the action table read ml_customer_360 on the whole history: the same rows, in the same
+    order, as joining dim_customer_360 and the three ML marts (the path a date range takes)."""
+    from dashboard import query_builder as qb
+
+    calls = {
+        "customer_points": {"max_points": 400, "stratify_by": "ml_segment"},
+        "churn_points": {"max_points": 300, "stratify_by": "segment"},
+        "action_table": {"sort_by": "churn_probability", "tiers": ("high", "medium"), "limit": 500},
+    }
+    with duckdb.connect(str(published), read_only=True) as db:
+        membership = dd.filter_options(db).memberships[0]
+        for filters in (dd.Filters(), dd.Filters(memberships=(membership,))):
+            assert qb.reads_customer_ml_mart(db, filters)
+            from_mart = {name: getattr(dd, name)(db, filters, **kwargs) for name, kwargs in calls.items()}
+            with monkeypatch.context() as patched:
+                patched.setattr(qb, "reads_customer_ml_mart", lambda con, filters: False)
+                joined = {name: getattr(dd, name)(db, filters, **kwargs) for name, kwargs in calls.items()}
+            for name in calls:
+                assert len(from_mart[name]) > 50, name
+                pd.testing.assert_frame_equal(from_mart[name], joined[name], check_dtype=False, obj=name)
 
 
 def test_who_moved_from_the_mart_and_for_a_filter(con):

@@ -44,8 +44,17 @@ PAGES = {
 _PAGE_STATE_JS = """() => {
   const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(chart => {
     const groups = [...chart.querySelectorAll('svg g.role-mark')];
-    return {svg: chart.querySelector('svg') !== null,
-            marks: groups.reduce((n, g) => n + g.childElementCount, 0),
+    const marks = groups.reduce((n, g) => n + g.childElementCount, 0);
+    // a canvas chart (the scatters) has no DOM marks: count painted pixels (every 97th pixel's alpha);
+    // Vega paints the axes and the marks in one pass, so a painted canvas is a drawn chart
+    const canvas = chart.querySelector('canvas');
+    let painted = 0;
+    if (canvas && canvas.width > 0 && canvas.height > 0) {
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 3; i < pixels.length; i += 4 * 97) { if (pixels[i] > 0) { painted++; } }
+    }
+    return {svg: chart.querySelector('svg') !== null, canvas: canvas !== null, marks, painted,
+            drawn: marks > 0 || painted > 0,
             kinds: groups.map(g => (g.getAttribute('class') || '').split(' ')[0])};
   });
   const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')].map(m => ({
@@ -166,11 +175,10 @@ def _wait_until_drawn(page, timeout: float) -> dict:
     previous = None
     while True:
         state = page.evaluate(_PAGE_STATE_JS)
-        drawn = (all(chart["svg"] and chart["marks"] > 0 for chart in state["charts"]) and state["tables_drawn"]
-                 and state["skeletons"] == 0)
+        drawn = all(chart["drawn"] for chart in state["charts"]) and state["tables_drawn"] and state["skeletons"] == 0
         settled = not state["running"] and (drawn or state["exceptions"])
-        signature = (len(state["charts"]), [c["marks"] for c in state["charts"]], len(state["metrics"]),
-                     state["tables"])
+        signature = (len(state["charts"]), [(c["marks"], c["painted"]) for c in state["charts"]],
+                     len(state["metrics"]), state["tables"])
         if settled and signature == previous:
             return state
         if time.monotonic() > deadline:

@@ -43,7 +43,7 @@ with left:
                      alt.Tooltip("churn_probability:Q", format=".1%"), "churn_risk_tier",
                      alt.Tooltip("predicted_clv_12m:Q", format="$,.0f"),
                      alt.Tooltip("revenue_at_risk:Q", format="$,.0f")],
-        ).properties(height=380), key="churn_scatter")
+        ).properties(height=380), key="churn_scatter", renderer="canvas")
         st.caption(shared.sample_caption(points, "k-means segment"))
 with right:
     st.subheader("Churn risk by segment")

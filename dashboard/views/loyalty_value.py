@@ -53,7 +53,7 @@ if shared.has_rows(points):
         x=alt.X("orders:Q", title="Orders per customer"), y=alt.Y("revenue:Q", title="Revenue per customer"),
         color=alt.Color(f"{colour_by}:N", title=labels[colour_by]),
         tooltip=["customer_id", "orders", alt.Tooltip("revenue:Q", format="$,.2f"), colour_by],
-    ).properties(height=380), key="value_scatter")
+    ).properties(height=380), key="value_scatter", renderer="canvas")
     st.caption(shared.sample_caption(points, labels[colour_by]))
 
 st.subheader("Segment × country")

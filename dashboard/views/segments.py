@@ -27,7 +27,7 @@ if shared.has_rows(known):
                  "spending_quadrant", alt.Tooltip("revenue:Q", format="$,.2f")])
     vertical = alt.Chart({"values": [{"x": income_threshold}]}).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     horizontal = alt.Chart({"values": [{"y": score_threshold}]}).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
-    shared.chart((scatter + vertical + horizontal).properties(height=400), key="quadrant_scatter")
+    shared.chart((scatter + vertical + horizontal).properties(height=400), key="quadrant_scatter", renderer="canvas")
     st.caption(shared.sample_caption(points, "quadrant"))
     st.caption(f"Split at income {shared.money(income_threshold)} and spending score {score_threshold:g} "
                "(vars `quadrant_income_threshold`, `quadrant_spending_score_threshold`; default the medians).")
