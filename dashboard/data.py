@@ -488,10 +488,10 @@ def action_table(con: duckdb.DuckDBPyConnection, filters: Filters, sort_by: str 
     top = "" if limit is None else f"limit {int(limit)}"
     if qb.reads_customer_ml_mart(con, filters):
         return qb.customer_ml_query(con, filters, _ACTION_ROWS_FROM_MART + f"""
-            select *, count(*) over () as rows_total from final order by {order} {top}
+            select *, (select count(*) from final) as rows_total from final order by {order} {top}
         """, {"tiers": list(tiers)})
     return _query(con, filters, _ACTION_ROWS + f"""
-        select *, count(*) over () as rows_total from final order by {order} {top}
+        select *, (select count(*) from final) as rows_total from final order by {order} {top}
     """, {"tiers": list(tiers)})
 
 

@@ -362,6 +362,29 @@ def _grain_sql(source: str, measures: tuple[str, ...], by: tuple[str, ...], join
     return f"with {selection} select {', '.join(columns + sums)} from {source_sql} {group}"
 
 
+# ml_customer_360's columns under the names the customer grain (period_customers joined to an ML mart) gives them.
+_CUSTOMER_ML_COLUMNS = {
+    "period_orders": "completed_orders", "period_revenue": "net_revenue", "is_period_repeat": "is_repeat_customer",
+    "period_frequency_band": "frequency_band", "is_period_active": "is_active_in_window",
+    "ml_churn_risk_tier": "churn_risk_tier", "ml_churn_probability": "churn_probability",
+    "ml_revenue_at_risk": "revenue_at_risk",
+}
+# The customers an ML join keeps: those with a row in that mart.
+_CUSTOMER_ML_JOINED = {"ml_customer_segments": "ml_cluster_id is not null",
+                       "ml_customer_actions": "action_rank is not null"}
+
+
+def _customer_ml_sql(measures: tuple[str, ...], by: tuple[str, ...], join: str) -> str:
+    """The customer-grain figures of ``_grain_sql(..., join)`` from ml_customer_360 (whole history, no join)."""
+    renamed = ", ".join(f"{column} as {name}" for name, column in _CUSTOMER_ML_COLUMNS.items())
+    columns = [f"{_CUSTOMER_GRAIN_COLUMNS.get(b, b)} as {b}" for b in by]
+    sums = [f"{_ALL_MEASURES[m].customer_sql} as {m}" for m in measures]
+    group = f"group by {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
+    return (f"with period_customers as (select *, {renamed} from marts.{CUSTOMER_ML_MART} as mart "
+            f"where {_partition_filter('mart')} and {_CUSTOMER_ML_JOINED[join]}) "
+            f"select {', '.join(columns + sums)} from period_customers {group}")
+
+
 def add_ratios(frame: pd.DataFrame, ratios: tuple[str, ...]) -> pd.DataFrame:
     """Add ``ratios`` (names of ``RATIOS``) computed from the frame's summed measures; NaN when undefined."""
     for name in ratios:
@@ -376,7 +399,8 @@ def figures(con: duckdb.DuckDBPyConnection, measures: tuple[str, ...], by: tuple
     """``measures`` (additive, see ``MEASURES``) per value of ``by`` for the filters, from the source ``plan``
     picks (or ``source`` when given: tests compare sources). Returns one column per dimension, then per
     measure; rows in no particular order. Months of a per-month query are the months of the period. ``join``
-    (a key of ``ML_JOINS``) restricts the customers to an ML mart's and adds its columns (customer grain only)."""
+    (a key of ``ML_JOINS``) restricts the customers to an ML mart's and adds its columns (customer grain only;
+    on the whole history ``ml_customer_360`` holds both, and is read instead of joining)."""
     _check(measures, by)
     if (join is None) != (not (ML_DIMENSIONS & set(by) or set(measures) & set(ML_MEASURES))) or (
             join is not None and (join not in ML_JOINS or MONTH in by)):
@@ -384,10 +408,14 @@ def figures(con: duckdb.DuckDBPyConnection, measures: tuple[str, ...], by: tuple
     if source is None:
         source = plan(available_tables(con), measures, by, filters, bounds(con))
         source = "customer" if join is not None and source in BI_MARTS else source
+        if source == "customer" and join is not None and reads_customer_ml_mart(con, filters):
+            source = CUSTOMER_ML_MART  # the same customers and columns, without the join
     if MONTH in by and source == "customer":
         raise ValueError("per-month figures are not at customer grain")
     if source in BI_MARTS:
         sql = _mart_sql(source, measures, by)
+    elif source == CUSTOMER_ML_MART:
+        sql = _customer_ml_sql(measures, by, join)
     elif source in ("customer", "order"):
         sql = _grain_sql(source, measures, by, join)
     else:

@@ -216,6 +216,18 @@ def test_per_customer_rows_from_ml_customer_360_equal_the_joins(published, monke
             for name in calls:
                 assert len(from_mart[name]) > 50, name
                 pd.testing.assert_frame_equal(from_mart[name], joined[name], check_dtype=False, obj=name)
+            # the ML figures by segment and tier (query_builder.figures with an ML join)
+            for name in ("ml_segment_profiles", "churn_by_segment"):
+                mart_frame = getattr(dd, name)(db, filters)
+                with monkeypatch.context() as patched:
+                    patched.setattr(qb, "reads_customer_ml_mart", lambda con, filters: False)
+                    joined_frame = getattr(dd, name)(db, filters)
+                assert len(mart_frame) >= 2, name
+                pd.testing.assert_frame_equal(mart_frame, joined_frame, check_dtype=False, obj=name)
+            summary = dd.action_summary(db, filters)
+            with monkeypatch.context() as patched:
+                patched.setattr(qb, "reads_customer_ml_mart", lambda con, filters: False)
+                assert dd.action_summary(db, filters) == pytest.approx(summary)
 
 
 def test_who_moved_from_the_mart_and_for_a_filter(con):

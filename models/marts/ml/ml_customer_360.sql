@@ -2,13 +2,15 @@
 -- Customer grain: every purchasing customer of dim_customer_360 with the ML outputs beside them
 -- (k-means segment, churn score and tier, predicted value, revenue at risk, action and drivers), one
 -- row per customer, for the dashboard's per-customer views (scatter samples, the action table) and
--- other BI tools: one table scan instead of three joins of a million customers on every filter
--- change (DECISIONLOG "The dashboard at 1 M customers"). Customers without an ML row keep null ML
--- columns (has_churn_score false).
+-- other BI tools, and the ML figures by segment and tier: one table scan instead of joins of a
+-- million customers on every filter change (DECISIONLOG "The dashboard at 1 M customers").
+-- Customers without an ML row keep null ML columns (has_churn_score false).
 {%- set columns = ['customer_id', 'membership', 'country_code', 'completed_orders', 'net_revenue',
                    'annual_income', 'spending_score', 'spending_quadrant', 'rfm_segment', 'loyalty_tier',
-                   'ml_cluster_id', 'ml_segment', 'has_churn_score', 'action_rank', 'segment_name',
-                   'last_order_date', 'recency_days', 'churn_probability', 'churn_risk_tier',
+                   'frequency_band', 'is_repeat_customer', 'customer_status', 'is_active_in_window',
+                   'recency_days', 'recency_score', 'frequency_score', 'monetary_score', 'gender', 'age_group',
+                   'children_status', 'preferred_category', 'ml_cluster_id', 'ml_segment', 'has_churn_score',
+                   'action_rank', 'segment_name', 'last_order_date', 'churn_probability', 'churn_risk_tier',
                    'predicted_clv_12m', 'revenue_at_risk', 'recommended_action', 'churn_driver_1',
                    'churn_driver_2', 'churn_driver_3'] %}
 with
@@ -25,7 +27,19 @@ customers as (
         spending_score,
         spending_quadrant,
         rfm_segment,
-        loyalty_tier
+        loyalty_tier,
+        frequency_band,
+        is_repeat_customer,
+        customer_status,
+        is_active_in_window,
+        recency_days,
+        recency_score,
+        frequency_score,
+        monetary_score,
+        gender,
+        age_group,
+        children_status,
+        preferred_category
     from {{ ref('dim_customer_360') }}
     where is_purchaser
 
@@ -50,7 +64,6 @@ actions as (
         action_rank,
         segment_name,
         last_order_date,
-        recency_days,
         predicted_clv_12m,
         revenue_at_risk,
         recommended_action,
@@ -71,7 +84,6 @@ joined as (
         actions.action_rank,
         actions.segment_name,
         cast(actions.last_order_date as date) as last_order_date,
-        actions.recency_days,
         scores.churn_probability,
         scores.churn_risk_tier,
         actions.predicted_clv_12m,
