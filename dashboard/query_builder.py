@@ -342,9 +342,29 @@ def _mart_sql(mart: str, measures: tuple[str, ...], by: tuple[str, ...]) -> str:
             f"where segment_type = '{segment_type}' and {_partition_filter('mart')}{month} {group}")
 
 
+# ml_customer_360's columns under the names the customer grain (period_customers joined to an ML mart) gives them.
+_CUSTOMER_ML_COLUMNS = {
+    "period_orders": "completed_orders", "period_revenue": "net_revenue", "is_period_repeat": "is_repeat_customer",
+    "period_frequency_band": "frequency_band", "is_period_active": "is_active_in_window",
+    "ml_churn_risk_tier": "churn_risk_tier", "ml_churn_probability": "churn_probability",
+    "ml_revenue_at_risk": "revenue_at_risk",
+}
+# The customers an ML join keeps: those with a row in that mart.
+_CUSTOMER_ML_JOINED = {"ml_customer_segments": "ml_cluster_id is not null",
+                       "ml_customer_actions": "action_rank is not null"}
+
+
 def _grain_sql(source: str, measures: tuple[str, ...], by: tuple[str, ...], join: str | None = None) -> str:
-    """The same figures from the customer or order grain (joined to the ML mart ``join``, if any)."""
-    selection = selection_sql(whole_history=source == "customer")
+    """The same figures from the customer or order grain (joined to the ML mart ``join``, if any), or, for the
+    source ``CUSTOMER_ML_MART``, the customer grain with ``join``'s columns read from ml_customer_360 (whole
+    history, no join)."""
+    if source == CUSTOMER_ML_MART:
+        renamed = ", ".join(f"{column} as {name}" for name, column in _CUSTOMER_ML_COLUMNS.items())
+        selection = (f"period_customers as (select *, {renamed} from marts.{CUSTOMER_ML_MART} as mart "
+                     f"where {_partition_filter('mart')} and {_CUSTOMER_ML_JOINED[join]})")
+        join = None
+    else:
+        selection = selection_sql(whole_history=source == "customer")
     if MONTH in by:  # per month: the period's orders, with their customer's attributes
         columns = [f"cast(date_trunc('month', period_orders.order_date) as date) as {MONTH}" if b == MONTH
                    else f"customers.{b}" for b in by]
@@ -360,29 +380,6 @@ def _grain_sql(source: str, measures: tuple[str, ...], by: tuple[str, ...], join
                            " as ml on period_customers.customer_id = ml.ml_customer_id")
     group = f"group by {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
     return f"with {selection} select {', '.join(columns + sums)} from {source_sql} {group}"
-
-
-# ml_customer_360's columns under the names the customer grain (period_customers joined to an ML mart) gives them.
-_CUSTOMER_ML_COLUMNS = {
-    "period_orders": "completed_orders", "period_revenue": "net_revenue", "is_period_repeat": "is_repeat_customer",
-    "period_frequency_band": "frequency_band", "is_period_active": "is_active_in_window",
-    "ml_churn_risk_tier": "churn_risk_tier", "ml_churn_probability": "churn_probability",
-    "ml_revenue_at_risk": "revenue_at_risk",
-}
-# The customers an ML join keeps: those with a row in that mart.
-_CUSTOMER_ML_JOINED = {"ml_customer_segments": "ml_cluster_id is not null",
-                       "ml_customer_actions": "action_rank is not null"}
-
-
-def _customer_ml_sql(measures: tuple[str, ...], by: tuple[str, ...], join: str) -> str:
-    """The customer-grain figures of ``_grain_sql(..., join)`` from ml_customer_360 (whole history, no join)."""
-    renamed = ", ".join(f"{column} as {name}" for name, column in _CUSTOMER_ML_COLUMNS.items())
-    columns = [f"{_CUSTOMER_GRAIN_COLUMNS.get(b, b)} as {b}" for b in by]
-    sums = [f"{_ALL_MEASURES[m].customer_sql} as {m}" for m in measures]
-    group = f"group by {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
-    return (f"with period_customers as (select *, {renamed} from marts.{CUSTOMER_ML_MART} as mart "
-            f"where {_partition_filter('mart')} and {_CUSTOMER_ML_JOINED[join]}) "
-            f"select {', '.join(columns + sums)} from period_customers {group}")
 
 
 def add_ratios(frame: pd.DataFrame, ratios: tuple[str, ...]) -> pd.DataFrame:
@@ -414,9 +411,7 @@ def figures(con: duckdb.DuckDBPyConnection, measures: tuple[str, ...], by: tuple
         raise ValueError("per-month figures are not at customer grain")
     if source in BI_MARTS:
         sql = _mart_sql(source, measures, by)
-    elif source == CUSTOMER_ML_MART:
-        sql = _customer_ml_sql(measures, by, join)
-    elif source in ("customer", "order"):
+    elif source in ("customer", "order", CUSTOMER_ML_MART):
         sql = _grain_sql(source, measures, by, join)
     else:
         raise ValueError(f"unknown source {source!r}")

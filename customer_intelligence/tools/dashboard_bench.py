@@ -75,13 +75,11 @@ def _wait_drawn(page, timeout: float, caption: str | None = None, title: str | N
     previous = None
     while True:
         state = page.evaluate(browser._PAGE_STATE_JS)
-        drawn = (bool(state["charts"]) and all(chart["drawn"] for chart in state["charts"])
-                 and state["tables_drawn"] and state["skeletons"] == 0)  # every page has charts
+        drawn = bool(state["charts"]) and browser.charts_drawn(state)  # every page has charts
         shown = ((caption is None or caption in page.inner_text("[data-testid='stMain']"))
                  and (title is None or state["title"] == title))
         settled = not state["running"] and shown and (drawn or state["exceptions"])
-        signature = (len(state["charts"]), [(c["marks"], c["painted"]) for c in state["charts"]],
-                     len(state["metrics"]))
+        signature = browser.state_signature(state)
         if settled and signature == previous:
             return state
         if time.monotonic() > deadline:

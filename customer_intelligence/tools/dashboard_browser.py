@@ -169,16 +169,26 @@ def capture_pages(url: str, out_dir: Path, pages: dict[str, str] | None = None, 
     return results
 
 
+def charts_drawn(state: dict) -> bool:
+    """Whether a page state (``_PAGE_STATE_JS``) shows every chart drawn (SVG marks or canvas pixels), every
+    table drawn and no skeleton."""
+    return all(chart["drawn"] for chart in state["charts"]) and state["tables_drawn"] and state["skeletons"] == 0
+
+
+def state_signature(state: dict) -> tuple:
+    """What must stay the same between two polls for a drawn page to count as settled."""
+    return (len(state["charts"]), [(chart["marks"], chart["painted"]) for chart in state["charts"]],
+            len(state["metrics"]), state["tables"])
+
+
 def _wait_until_drawn(page, timeout: float) -> dict:
     """Poll the page until the script run is over and every chart shows data marks, stable for two polls."""
     deadline = time.monotonic() + timeout
     previous = None
     while True:
         state = page.evaluate(_PAGE_STATE_JS)
-        drawn = all(chart["drawn"] for chart in state["charts"]) and state["tables_drawn"] and state["skeletons"] == 0
-        settled = not state["running"] and (drawn or state["exceptions"])
-        signature = (len(state["charts"]), [(c["marks"], c["painted"]) for c in state["charts"]],
-                     len(state["metrics"]), state["tables"])
+        settled = not state["running"] and (charts_drawn(state) or state["exceptions"])
+        signature = state_signature(state)
         if settled and signature == previous:
             return state
         if time.monotonic() > deadline:
