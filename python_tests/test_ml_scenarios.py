@@ -56,7 +56,7 @@ def test_planted_personas_recovered(reports, name):
 def known_misses(misses: dict[str, str]) -> list:
     """The scenarios, those missing the target marked xfail(strict): a miss that starts passing fails the
     test run, so this list cannot go stale. Figures measured with seed 1 (README "Segments, churn risk and
-    customer value")."""
+    customer value"); the same on numpy's AVX-512 and AVX2 paths (checked with NPY_DISABLE_CPU_FEATURES)."""
     return [
         pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=misses[n])) if n in misses else n
         for n in SCENARIOS
@@ -87,8 +87,9 @@ def test_clv_held_back_total_ratio_within_0_8_and_1_25(reports, name):
     "name",
     known_misses(
         {
-            "cohort": "the heuristic chosen on validation (MAE 32.2); MBG/NBD has 8.0 held back",
-            "gift_shop": "BG/NBD chosen (MAE 130.7); MBG/NBD has 128.5 held back",
+            "cohort": "the heuristic chosen on validation (MAE 32.2); MBG/NBD has 8.1 held back",
+            "gift_shop": "BG/NBD chosen (MAE 130.6); MBG/NBD has 128.4 held back",
+            "grocery": "BG/NBD chosen on validation (MAE 70.72, MBG/NBD 70.82); held back MBG/NBD 71.66, BG/NBD 72.13",
             "default": "naive chosen on validation (MAE 1520); MBG/NBD has 1383 held back, BG/NBD 1440",
         }
     ),
@@ -102,7 +103,7 @@ def test_clv_chosen_method_has_the_lowest_held_back_mae(reports, name):
     "name",
     known_misses(
         {
-            "event_log": "Spearman 0.544 (MBG/NBD, chosen) vs heuristic 0.577",
+            "event_log": "Spearman 0.540 (MBG/NBD, chosen) vs heuristic 0.577",
             "default": "Spearman 0.617 (naive, chosen) vs heuristic 0.699",
         }
     ),
