@@ -77,6 +77,26 @@ def test_memo_reuses_a_run_for_the_same_input_and_recomputes_for_another():
     assert (first, second, other, calls) == ("x", "x", "z", [1])
 
 
+def test_memo_forgets_an_analysis_once_each_of_its_tables_was_served():
+    orders = orders_frame([("a", "2024-01-01", 10.0, 0.0)])
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return ("scores", "metrics")
+
+    tables = model_runs.memoised("served", (1,), orders, compute)
+    model_runs.served(tables, 0)
+    assert model_runs.memoised("served", (1,), orders, compute) is tables  # one table still to serve
+    model_runs.served(tables, 0)  # the same table again does not complete it
+    assert model_runs.memoised("served", (1,), orders, compute) is tables and len(calls) == 1
+    model_runs.served(tables, 1)
+    assert not any(value is tables for value in model_runs._MEMO.values())
+    model_runs.memoised("served", (1,), orders, compute)  # asked again: computed again
+    assert len(calls) == 2
+    model_runs.release_memory()  # gc, Arrow pool, malloc_trim: runs without error
+
+
 def test_memo_recomputes_when_the_customers_or_categories_frame_changes():
     orders = orders_frame([("a", "2024-01-01", 10.0, 0.0)])
     customers = pd.DataFrame({"customer_id": ["a"], "signup_date": pd.to_datetime(["2023-01-01"])})
