@@ -256,3 +256,16 @@ def test_write_report_commits_a_summary_and_gzips_every_node_timing(tmp_path):
     assert summary["scales"] == [{"orders": 10, "slowest_models": nodes[:1]}]
     with gzip.open(tmp_path / "results" / "bench_x.full.json.gz", "rt") as full:
         assert json.load(full) == report
+
+
+def test_files_created_counts_files_deleted_before_any_sample(tmp_path):
+    from customer_intelligence.tools.bench import FilesCreated
+
+    spill = tmp_path / "spill"
+    with FilesCreated(spill) as created:
+        for i in range(3):  # written and deleted at once, as a short DuckDB spill
+            (spill / f"block_{i}.tmp").write_bytes(b"x")
+            (spill / f"block_{i}.tmp").unlink()
+    with FilesCreated(spill) as none:
+        pass
+    assert (created.count, none.count) == (3, 0)
