@@ -248,13 +248,15 @@ def _minimise(neg_ll, start: np.ndarray) -> tuple[np.ndarray, float, bool]:
         return neg_ll(theta) + LOG_PARAM_PENALTY * float(np.dot(theta, theta))
 
     res = minimize(objective, start, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-12, "gtol": 1e-8})
-    if not res.success:
+    converged = bool(res.success)
+    if not converged:
         # a Nelder-Mead polish where L-BFGS-B stopped early (its numerical gradient can be rough)
         res2 = minimize(objective, res.x, method="Nelder-Mead",
                         options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 2000})
+        converged = bool(res2.success)
         if res2.fun <= res.fun and np.all(np.abs(res2.x) <= LOG_BOUND):
-            res, res.success = res2, res2.success
-    return res.x, float(neg_ll(res.x)), bool(res.success)
+            res = res2
+    return res.x, float(neg_ll(res.x)), converged
 
 
 def _weighted(keys: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

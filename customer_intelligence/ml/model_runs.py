@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import datetime as _dt
+import functools
 import gc
 import json
 import logging
@@ -447,7 +448,13 @@ def release_memory() -> None:
         pa.default_memory_pool().release_unused()
     except (ImportError, AttributeError):  # pragma: no cover - pyarrow is a dependency
         pass
-    libc_name = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(libc_name), "malloc_trim", None) if libc_name else None
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None (another C library); looked up once: ``find_library`` runs ldconfig."""
+    libc_name = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(libc_name), "malloc_trim", None) if libc_name else None
