@@ -8,9 +8,9 @@
     (DuckDB's 64-bit hash(); a changed row is missed only if its hash collides with the old one's,
     about 1 in 1.8e19) and counts rows per (order, hash), so a duplicated row is a difference too.
     Only the orders whose rows differ are written (delete+insert on order_id); orders no longer in
-    the staged data (deleted from the raw files, or newly rejected) are deleted by a post-hook. When the raw files are a different dataset, or the table's columns are not the
-    model's, the model is rebuilt in full by itself (should_full_refresh below) and the build
-    output says why. -#}
+    the staged data (deleted from the raw files, or newly rejected) are deleted by a post-hook. When
+    the raw files are a different dataset, or the table's columns are not the model's, the model is
+    rebuilt in full by itself (should_full_refresh below) and the build output says why. -#}
 
 {#- The orders (order_id) whose rows in `candidate` (a CTE holding every row a full build would
     write) differ from the rows loaded in {{ this }}: new, changed, or with a row that went away.
