@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from customer_intelligence.tools import bench
@@ -148,7 +149,39 @@ def test_format_table_has_one_column_per_scale_and_readable_cells():
     assert rows["peak RSS of dbt build"] == "| peak RSS of dbt build | 3.00 GiB | - |"
     assert rows["warehouse file"] == "| warehouse file | 40 MiB | - |"
     assert rows["build / floor"] == "| build / floor | 114.57 | - |"
-    assert rows["incremental equals full rebuild"] == "| incremental equals full rebuild | yes | - |"
+    assert rows["incremental equals full rebuild (order facts)"] == (
+        "| incremental equals full rebuild (order facts) | yes | - |")
+
+
+def test_sql_tables_to_compare_leaves_out_python_models_and_their_descendants():
+    def node(name, language="sql", materialized="table", parents=()):
+        return {"resource_type": "model", "name": name, "schema": "marts", "language": language,
+                "config": {"materialized": materialized}, "depends_on": {"nodes": [f"model.p.{p}" for p in parents]}}
+    manifest = {"nodes": {f"model.p.{n['name']}": n for n in (
+        node("fct_orders", materialized="incremental"),
+        node("stg_orders", materialized="view"),
+        node("ml_scores", language="python", parents=["fct_orders"]),
+        node("ml_360", parents=["ml_scores", "fct_orders"]),
+        node("dim_360", parents=["fct_orders", "stg_orders"]),
+    )}}
+    assert bench.sql_tables_to_compare(manifest) == [("marts", "dim_360"), ("marts", "fct_orders")]
+
+
+def test_tables_equal_counts_rows_either_side_and_ignores_last_bit_float_noise(tmp_path):
+    paths = {}
+    for name, rows in (("a", "(1, 0.1 + 0.2, 'x'), (2, 1e9 / 3, 'y'), (2, 1e9 / 3, 'y')"),
+                       ("b", "(1, 0.3, 'x'), (2, 333333333.3333333, 'y'), (3, 0.0, 'z')")):
+        paths[name] = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(paths[name])) as con:
+            con.execute("create schema marts")
+            con.execute(f"create table marts.t as select * from (values {rows}) as v (k, x, s)")
+            con.execute("create table marts.same as select 1 as k")
+    result = bench.tables_equal(paths["a"], paths["b"], [("marts", "same"), ("marts", "t"), ("marts", "gone")])
+    # a holds (2, y) twice and b once, b holds (3, z): two differing rows; 0.1 + 0.2 equals 0.3 at 9 digits
+    assert result["differing_rows"] == {"marts.same": 0, "marts.t": 2, "marts.gone": -1}
+    assert result["equal"] is False
+    assert bench.tables_equal(paths["a"], paths["a"], [("marts", "t")]) == {
+        "equal": True, "differing_rows": {"marts.t": 0}}
 
 
 def test_peer_matches_needs_same_counts_and_revenue():

@@ -217,7 +217,8 @@ def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
                "peer_max_rss_bytes", "incremental_build_s", "incremental_max_rss_bytes", "full_refresh_build_s",
                "incremental_facts_s", "full_refresh_facts_s", "full_build_unit_tests_s",
                "full_build_python_models_s", "project_sql_peer_figures_s", "polars_peer_s",
-               "polars_peer_max_rss_bytes", *(f"incremental_{stage}_s" for stage in STAGES))
+               "polars_peer_max_rss_bytes", "incremental_sql_tables_compared",
+               *(f"incremental_{stage}_s" for stage in STAGES))
     summary: dict[str, Any] = {name: median(r.get(name) for r in rounds) for name in figures}
     per_round = {
         "build_over_floor": ("full_build_s", "floor_s"),
@@ -231,7 +232,8 @@ def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     }
     for name, (num, den) in per_round.items():
         summary[name] = median(ratio(r.get(num), r.get(den)) for r in rounds)
-    for flag in ("incremental_equals_full", "peer_matches_project", "polars_peer_matches_project"):
+    for flag in ("incremental_equals_full", "incremental_sql_tables_equal_full", "peer_matches_project",
+                 "polars_peer_matches_project"):
         summary[flag] = all(r.get(flag) is True for r in rounds) if rounds else None
     summary["rounds"] = len(rounds)
     return summary
@@ -264,7 +266,9 @@ TABLE_ROWS = (
     *((f"  incremental: {stage.replace('_', ' ')} (node time)", f"incremental_{stage}_s", "s") for stage in STAGES),
     ("incremental / full", "incremental_over_full", "ratio"),
     ("fct_orders+fct_order_lines incr / full", "incremental_facts_over_full_facts", "ratio"),
-    ("incremental equals full rebuild", "incremental_equals_full", "bool"),
+    ("incremental equals full rebuild (order facts)", "incremental_equals_full", "bool"),
+    ("incremental equals full rebuild (every SQL table not fed by a Python model)",
+     "incremental_sql_tables_equal_full", "bool"),
     ("peer figures equal project's", "peer_matches_project", "bool"),
     ("polars peer figures equal project's", "polars_peer_matches_project", "bool"),
 )
@@ -976,6 +980,55 @@ def peer_matches(peer: dict[str, Any], project: dict[str, Any]) -> bool:
             and abs(kpis["revenue"] - project["revenue"]) <= 1e-9 * abs(project["revenue"]) + 0.01)
 
 
+def sql_tables_to_compare(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """(schema, table) of every SQL model stored as a table (or incremental) whose ancestors are all SQL.
+
+    Python models refit on ``--full-refresh`` (issue 15.3), so they and their descendants differ between an
+    incremental run and a full rebuild by design; every other table must be equal."""
+    nodes = manifest["nodes"]
+    models = {uid: node for uid, node in nodes.items() if node.get("resource_type") == "model"}
+    python = {uid for uid, node in models.items() if node.get("language") == "python"}
+    return sorted((node["schema"], node.get("alias") or node["name"]) for uid, node in models.items()
+                  if node.get("language") == "sql"
+                  and node.get("config", {}).get("materialized") in ("table", "incremental")
+                  and not (ancestors(manifest, [uid]) & python))
+
+
+def comparable_column(name: str, data_type: str) -> str:
+    """SQL for one column in a comparison: doubles rounded to 9 significant digits (sums of doubles may differ
+    in their last bits between any two builds, as DuckDB adds partial sums in thread order); others as they are."""
+    quoted = '"' + name.replace('"', '""') + '"'
+    if data_type.upper() not in ("DOUBLE", "FLOAT", "REAL"):
+        return quoted
+    return (f"case when {quoted} is null or {quoted} = 0 or isnan({quoted}) or isinf({quoted}) then {quoted} "
+            f"else round({quoted}, 9 - cast(ceil(log10(abs({quoted}))) as integer)) end as {quoted}")
+
+
+def tables_equal(incremental_db: Path, full_db: Path, tables: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Compare tables of two warehouses on every column, both directions, with duplicates (EXCEPT ALL).
+
+    Returns ``equal`` and the differing rows per ``schema.table`` (a table missing on one side counts -1)."""
+    con = connect()
+    con.execute(f"attach '{incremental_db}' as incremental_wh (read_only)")
+    con.execute(f"attach '{full_db}' as full_wh (read_only)")
+    differences: dict[str, int] = {}
+    for schema, table in tables:
+        columns = con.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = 'full_wh' "
+            "and schema_name = ? and table_name = ? order by column_index", [schema, table]).fetchall()
+        if not columns:
+            differences[f"{schema}.{table}"] = -1
+            continue
+        select = ", ".join(comparable_column(name, data_type) for name, data_type in columns)
+        diff = 0
+        for a, b in (("incremental_wh", "full_wh"), ("full_wh", "incremental_wh")):
+            diff += con.execute(f'select count(*) from (select {select} from {a}."{schema}"."{table}" '
+                                f'except all select {select} from {b}."{schema}"."{table}")').fetchone()[0]
+        differences[f"{schema}.{table}"] = diff
+    con.close()
+    return {"equal": all(v == 0 for v in differences.values()), "differing_rows": differences}
+
+
 def facts_equal(incremental_db: Path, full_db: Path) -> dict[str, Any]:
     """Compare the order facts of two warehouses on every column (both directions, with duplicates)."""
     con = connect()
@@ -1175,6 +1228,11 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
     r.update(full_refresh_build_s=timed.seconds, full_refresh_facts_s=facts_seconds(full_nodes))
     comparison = facts_equal(dirs.incremental_copy, dirs.warehouse)
     r.update(incremental_equals_full=comparison["equal"], incremental_differing_rows=comparison["differing_rows"])
+    manifest = json.loads((dirs.target / "manifest.json").read_text())
+    sql_comparison = tables_equal(dirs.incremental_copy, dirs.warehouse, sql_tables_to_compare(manifest))
+    r.update(incremental_sql_tables_equal_full=sql_comparison["equal"],
+             incremental_sql_tables_compared=len(sql_comparison["differing_rows"]),
+             incremental_sql_tables_differing={k: v for k, v in sql_comparison["differing_rows"].items() if v})
     shutil.rmtree(dirs.incremental_copy.parent, ignore_errors=True)
     return r, nodes
 

@@ -54,14 +54,9 @@
     least var order_facts_rebuild_share of the orders it holds are not in the staged orders any more
     (the raw files are a different dataset). -#}
 {% macro order_facts_rebuild_reason() -%}
-    {%- set expected = model.columns.keys() | map('lower') | list -%}
-    {%- set loaded = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if expected | sort != loaded | sort -%}
-        {%- set missing = expected | reject('in', loaded) | list -%}
-        {%- set extra = loaded | reject('in', expected) | list -%}
-        {{ return(this.identifier ~ " in the warehouse has other columns than the model (missing: "
-                  ~ (missing | join(', ') or 'none') ~ "; not in the model: " ~ (extra | join(', ') or 'none')
-                  ~ "): the project changed since it was built") }}
+    {%- set columns_reason = columns_rebuild_reason() -%}
+    {%- if columns_reason -%}
+        {{ return(columns_reason) }}
     {%- endif -%}
     {%- set share = order_facts_rebuild_share() -%}
     {%- set counts = run_query(
@@ -79,19 +74,37 @@
     {{ return(none) }}
 {%- endmacro %}
 
+{#- Why {{ this }} must be rebuilt in full because its columns are not the model's documented columns
+    (the project changed since it was built), or none. -#}
+{% macro columns_rebuild_reason() -%}
+    {%- set expected = model.columns.keys() | map('lower') | list -%}
+    {%- set loaded = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if expected | sort != loaded | sort -%}
+        {%- set missing = expected | reject('in', loaded) | list -%}
+        {%- set extra = loaded | reject('in', expected) | list -%}
+        {{ return(this.identifier ~ " in the warehouse has other columns than the model (missing: "
+                  ~ (missing | join(', ') or 'none') ~ "; not in the model: " ~ (extra | join(', ') or 'none')
+                  ~ "): the project changed since it was built") }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
 {#- dbt's should_full_refresh (used by is_incremental() and the incremental materialization), extended:
     a model with meta rebuild_when_source_replaced is also rebuilt in full when
-    order_facts_rebuild_reason() names a reason, and the build output says why (once per model). -#}
+    order_facts_rebuild_reason() names a reason, one with meta rebuild_when_columns_change when
+    columns_rebuild_reason() does, and the build output says why (once per model). -#}
 {% macro should_full_refresh() %}
     {%- set config_full_refresh = config.get('full_refresh') -%}
     {%- if config_full_refresh is none -%}
         {%- set config_full_refresh = flags.FULL_REFRESH -%}
     {%- endif -%}
-    {%- if execute and not config_full_refresh and (config.get('meta') or {}).get('rebuild_when_source_replaced')
-            and model.config.materialized == 'incremental' -%}
+    {%- set meta = config.get('meta') or {} -%}
+    {%- if execute and not config_full_refresh and model.config.materialized == 'incremental'
+            and (meta.get('rebuild_when_source_replaced') or meta.get('rebuild_when_columns_change')) -%}
         {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
         {%- if existing is not none -%}
-            {%- set reason = order_facts_rebuild_reason() -%}
+            {%- set reason = order_facts_rebuild_reason() if meta.get('rebuild_when_source_replaced')
+                             else columns_rebuild_reason() -%}
             {%- if reason -%}
                 {%- set logged = graph.setdefault('ciq_full_rebuild_logged', []) -%}
                 {%- if this.identifier not in logged -%}

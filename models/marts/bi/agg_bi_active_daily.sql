@@ -3,10 +3,8 @@
 -- and customers' membership and country; only rows with an active customer are kept (a missing row
 -- is 0). A customer has one membership, country and segment per type, so the counts of a day add up
 -- across them: the dashboard's rolling-active chart sums rows for any selection and any days.
--- Each completed order day opens an interval that lasts the window or until the customer's next
--- order day (whichever comes first), so one customer's intervals never overlap; +1 on the first day,
--- -1 on the day after, and a running sum over the days gives the active count.
-{%- set window_days = integer_var('active_window_days', 1) %}
+-- Each activity spell of int_customer_activity_spells counts +1 on its first day and -1 on the first
+-- day after it, and a running sum over the days gives the active count.
 {%- set partition = 'segment_type, segment, membership, country_code' %}
 {%- set columns = [
     'date_day',
@@ -18,28 +16,10 @@
 ] %}
 with
 
-order_days as (
+spells as (
 
-    select customer_id, order_date
-    from {{ ref('fct_orders') }}
-    where is_completed and order_date < {{ as_of_date() }}
-    group by customer_id, order_date
-
-),
-
-intervals as (
-
-    select
-        customer_id,
-        order_date as start_day,
-        least(
-            cast({{ dbt.dateadd('day', window_days, 'order_date') }} as date),
-            coalesce(
-                lead(order_date) over (partition by customer_id order by order_date),
-                cast({{ dbt.dateadd('day', window_days, 'order_date') }} as date)
-            )
-        ) as end_day
-    from order_days
+    select customer_id, active_from, active_until
+    from {{ ref('int_customer_activity_spells') }}
 
 ),
 
@@ -54,9 +34,9 @@ customer_partitions as (
 
 changes as (
 
-    select start_day as date_day, customer_id, 1 as delta from intervals
+    select active_from as date_day, customer_id, 1 as delta from spells
     union all
-    select end_day as date_day, customer_id, -1 as delta from intervals
+    select active_until as date_day, customer_id, -1 as delta from spells
 
 ),
 

@@ -3,10 +3,9 @@
 -- the customers active on a rolling window (var active_window_days, default 30): at least one
 -- completed order in the window of days ending on and including the day.
 --
--- Built without a customer x day table: each customer's completed order days are merged into
--- activity spells (an order keeps the customer active for the window's days; orders closer than
--- the window extend the spell), each spell adds +1 on its first day and -1 on the day after it
--- ends, and a running sum over the date spine gives the active count.
+-- Built without a customer x day table: each activity spell of int_customer_activity_spells adds +1
+-- on its first day and -1 on the first day after it, and a running sum over the date spine gives the
+-- active count.
 {%- set window_days = integer_var('active_window_days', 1) %}
 
 with
@@ -18,11 +17,10 @@ days as (
 
 ),
 
-order_days as (
+spells as (
 
-    select distinct customer_id, order_date
-    from {{ ref('fct_orders') }}
-    where is_completed and order_date < {{ as_of_date() }}
+    select customer_id, active_from, active_until
+    from {{ ref('int_customer_activity_spells') }}
 
 ),
 
@@ -39,65 +37,12 @@ customers_first_orders as (
 
 ),
 
-gaps as (
-
-    select
-        customer_id,
-        order_date,
-        lag(order_date) over (partition by customer_id order by order_date) as previous_order_date
-    from order_days
-
-),
-
-spell_starts as (
-
-    select
-        customer_id,
-        order_date,
-        case
-            when previous_order_date is null then 1
-            when {{ dbt.datediff('previous_order_date', 'order_date', 'day') }} > {{ window_days }} then 1
-            else 0
-        end as is_spell_start
-    from gaps
-
-),
-
-spell_numbers as (
-
-    select
-        customer_id,
-        order_date,
-        sum(is_spell_start) over (
-            partition by customer_id
-            order by order_date
-            rows between unbounded preceding and current row
-        ) as spell_number
-    from spell_starts
-
-),
-
-spells as (
-
-    select
-        customer_id,
-        min(order_date) as active_from,
-        max(order_date) as last_order_date
-    from spell_numbers
-    group by customer_id, spell_number
-
-),
-
 events as (
 
     select customer_id, active_from as event_date, 1 as active_change, 0 as acquired_change
     from spells
     union all
-    select
-        customer_id,
-        cast({{ dbt.dateadd('day', window_days, 'last_order_date') }} as date) as event_date,
-        -1 as active_change,
-        0 as acquired_change
+    select customer_id, active_until as event_date, -1 as active_change, 0 as acquired_change
     from spells
     union all
     select customer_id, first_order_date as event_date, 0 as active_change, 1 as acquired_change
