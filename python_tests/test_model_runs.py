@@ -132,6 +132,7 @@ def test_two_threads_asking_for_one_analysis_compute_it_once_and_never_overlap()
         return run
 
     results = {}
+    model_runs._MEMO.clear()  # earlier tests' entries must not evict this test's shared analysis
 
     def ask(label, params):
         results[label] = model_runs.memoised(label[0], params, orders, compute(label))

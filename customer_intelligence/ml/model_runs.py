@@ -51,6 +51,7 @@ ML_ORDER_COLUMNS = [
 ML_CUSTOMER_COLUMNS = ["customer_id", "signup_date"]
 
 _MEMO: dict[tuple, Any] = {}
+_MEMO_SIZE = 8
 #: id of a memoised tables tuple -> the table numbers already handed to a dbt model (:func:`dbt_model`).
 _SERVED: dict[int, set[int]] = {}
 
@@ -101,7 +102,8 @@ def memoised(
     key = (name, params, fingerprint(orders), *(frame_fingerprint(f) for f in others))
     with _COMPUTE_LOCK:
         if key not in _MEMO:
-            _MEMO.clear() if len(_MEMO) > 8 else None
+            while len(_MEMO) >= _MEMO_SIZE:  # the oldest entry goes first (dicts keep insertion order)
+                del _MEMO[next(iter(_MEMO))]
             _MEMO[key] = compute()
         return _MEMO[key]
 
