@@ -163,6 +163,7 @@ def test_sql_tables_to_compare_leaves_out_python_models_and_their_descendants():
         node("ml_scores", language="python", parents=["fct_orders"]),
         node("ml_360", parents=["ml_scores", "fct_orders"]),
         node("dim_360", parents=["fct_orders", "stg_orders"]),
+        node("base_raw__load_log", materialized="incremental"),
     )}}
     assert bench.sql_tables_to_compare(manifest) == [("marts", "dim_360"), ("marts", "fct_orders")]
 
@@ -177,11 +178,38 @@ def test_tables_equal_counts_rows_either_side_and_ignores_last_bit_float_noise(t
             con.execute(f"create table marts.t as select * from (values {rows}) as v (k, x, s)")
             con.execute("create table marts.same as select 1 as k")
     result = bench.tables_equal(paths["a"], paths["b"], [("marts", "same"), ("marts", "t"), ("marts", "gone")])
-    # a holds (2, y) twice and b once, b holds (3, z): two differing rows; 0.1 + 0.2 equals 0.3 at 9 digits
+    # a holds (2, y) twice and b once, b holds (3, z): two differing rows; 0.1 + 0.2 equals 0.3 to 1e-9
     assert result["differing_rows"] == {"marts.same": 0, "marts.t": 2, "marts.gone": -1}
     assert result["equal"] is False
     assert bench.tables_equal(paths["a"], paths["a"], [("marts", "t")]) == {
         "equal": True, "differing_rows": {"marts.t": 0}}
+
+
+def test_tables_equal_takes_floats_on_either_side_of_a_rounding_boundary_as_equal(tmp_path):
+    """Seen at 10 M orders: one revenue summed in two thread orders; rounding both to 9 significant digits
+    gave 12627377.3 and 12627377.4. Beyond the relative 1e-9 a float differs (two rows, one per side); nulls
+    and NaNs pair with their own kind; a table without floats is compared exactly."""
+    paths = {}
+    for name, rows, ints in (
+        ("a", "('JP', 12627377.349999994), ('US', 100.0), ('DE', null), ('FR', 'nan'::double), ('GB', 5.0)",
+         "(1), (2), (2)"),
+        ("b", "('JP', 12627377.350000005), ('US', 100.000001), ('DE', null), ('FR', 'nan'::double), ('GB', null)",
+         "(1), (2), (3)"),
+    ):
+        paths[name] = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(paths[name])) as con:
+            con.execute("create schema marts")
+            con.execute(f"create table marts.t as select * from (values {rows}) as v (country, revenue)")
+            con.execute(f"create table marts.ints as select * from (values {ints}) as v (k)")
+    result = bench.tables_equal(paths["a"], paths["b"], [("marts", "t"), ("marts", "ints")])
+    # US differs by 1e-8 relative (2 rows), GB is 5.0 against null (2 rows); JP, DE and FR are equal
+    assert result["differing_rows"] == {"marts.t": 4, "marts.ints": 2}
+    one_side = tmp_path / "c.duckdb"
+    with duckdb.connect(str(one_side)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.t as select * from (values ('JP', 12627377.350000005::double)) "
+                    "as v (country, revenue)")
+    assert bench.tables_equal(paths["a"], one_side, [("marts", "t")])["differing_rows"] == {"marts.t": 4}
 
 
 def test_peer_matches_needs_same_counts_and_revenue():

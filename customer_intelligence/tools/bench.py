@@ -980,32 +980,70 @@ def peer_matches(peer: dict[str, Any], project: dict[str, Any]) -> bool:
             and abs(kpis["revenue"] - project["revenue"]) <= 1e-9 * abs(project["revenue"]) + 0.01)
 
 
+BUILD_RECORDS = ("base_raw__load_log",)
+
+
 def sql_tables_to_compare(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """(schema, table) of every SQL model stored as a table (or incremental) whose ancestors are all SQL.
 
     Python models refit on ``--full-refresh`` (issue 15.3), so they and their descendants differ between an
-    incremental run and a full rebuild by design; every other table must be equal."""
+    incremental run and a full rebuild by design, and so does the load log (``BUILD_RECORDS``: each build's own
+    load events and times); every other table must be equal."""
     nodes = manifest["nodes"]
     models = {uid: node for uid, node in nodes.items() if node.get("resource_type") == "model"}
     python = {uid for uid, node in models.items() if node.get("language") == "python"}
     return sorted((node["schema"], node.get("alias") or node["name"]) for uid, node in models.items()
                   if node.get("language") == "sql"
                   and node.get("config", {}).get("materialized") in ("table", "incremental")
+                  and (node.get("alias") or node["name"]) not in BUILD_RECORDS
                   and not (ancestors(manifest, [uid]) & python))
 
 
-def comparable_column(name: str, data_type: str) -> str:
-    """SQL for one column in a comparison: doubles rounded to 9 significant digits (sums of doubles may differ
-    in their last bits between any two builds, as DuckDB adds partial sums in thread order); others as they are."""
-    quoted = '"' + name.replace('"', '""') + '"'
-    if data_type.upper() not in ("DOUBLE", "FLOAT", "REAL"):
-        return quoted
-    return (f"case when {quoted} is null or {quoted} = 0 or isnan({quoted}) or isinf({quoted}) then {quoted} "
-            f"else round({quoted}, 9 - cast(ceil(log10(abs({quoted}))) as integer)) end as {quoted}")
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+RELATIVE_TOLERANCE = 1e-9
+
+
+def quoted(name: str) -> str:
+    """A column name quoted for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def floats_close(a: str, b: str) -> str:
+    """SQL: two floating-point values are equal to a relative 1e-9 (both null, both NaN, or equal infinities count).
+
+    A tolerance, not rounding both sides: sums of exact cents often land on a rounding boundary
+    (12627377.35 summed in two thread orders is 12627377.349999994 and 12627377.350000005), and rounding to
+    any number of digits splits such a pair."""
+    return (f"(({a} is null and {b} is null) or (isnan({a}) and isnan({b})) or {a} = {b} "
+            f"or abs({a} - {b}) <= {RELATIVE_TOLERANCE} * greatest(abs({a}), abs({b})))")
+
+
+def differing_rows_sql(left: str, right: str, columns: Sequence[tuple[str, str]]) -> str:
+    """SQL counting the rows of ``left`` and ``right`` (qualified relations) that have no equal row on the other
+    side, duplicates included (like ``EXCEPT ALL`` both ways).
+
+    Rows are paired on their other columns exactly and, within a group of equal other columns, in the order of
+    their floating-point columns; the floating-point columns of a pair must then be close (:func:`floats_close`).
+    A pair that is not close counts two rows, one per side."""
+    floats = [quoted(n) for n, t in columns if t.upper() in FLOAT_TYPES]
+    exact = [quoted(n) for n, t in columns if t.upper() not in FLOAT_TYPES]
+    if not floats:
+        select = ", ".join(exact)
+        return (f"select (select count(*) from (select {select} from {left} except all select {select} from {right}))"
+                f" + (select count(*) from (select {select} from {right} except all select {select} from {left}))")
+    partition = f"partition by {', '.join(exact)} " if exact else ""
+    numbered = ("select *, row_number() over ({partition}order by {order}) as _pair from {rel}").format
+    order = ", ".join(f"{c} nulls first" for c in floats)
+    keys = " and ".join([f"l.{c} is not distinct from r.{c}" for c in exact] + ["l._pair = r._pair"])
+    close = " and ".join(floats_close(f"l.{c}", f"r.{c}") for c in floats)
+    return (f"select coalesce(sum(case when l._pair is null or r._pair is null then 1 when {close} then 0 else 2 end),"
+            f" 0) from ({numbered(partition=partition, order=order, rel=left)}) as l "
+            f"full outer join ({numbered(partition=partition, order=order, rel=right)}) as r on {keys}")
 
 
 def tables_equal(incremental_db: Path, full_db: Path, tables: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """Compare tables of two warehouses on every column, both directions, with duplicates (EXCEPT ALL).
+    """Compare tables of two warehouses on every column, both directions, with duplicates
+    (:func:`differing_rows_sql`: floating-point columns to a relative 1e-9, every other column exactly).
 
     Returns ``equal`` and the differing rows per ``schema.table`` (a table missing on one side counts -1)."""
     con = connect()
@@ -1019,12 +1057,8 @@ def tables_equal(incremental_db: Path, full_db: Path, tables: Sequence[tuple[str
         if not columns:
             differences[f"{schema}.{table}"] = -1
             continue
-        select = ", ".join(comparable_column(name, data_type) for name, data_type in columns)
-        diff = 0
-        for a, b in (("incremental_wh", "full_wh"), ("full_wh", "incremental_wh")):
-            diff += con.execute(f'select count(*) from (select {select} from {a}."{schema}"."{table}" '
-                                f'except all select {select} from {b}."{schema}"."{table}")').fetchone()[0]
-        differences[f"{schema}.{table}"] = diff
+        left, right = (f'{db}.{quoted(schema)}.{quoted(table)}' for db in ("incremental_wh", "full_wh"))
+        differences[f"{schema}.{table}"] = int(con.execute(differing_rows_sql(left, right, columns)).fetchone()[0])
     con.close()
     return {"equal": all(v == 0 for v in differences.values()), "differing_rows": differences}
 
