@@ -12,6 +12,8 @@ import pytest
 from customer_intelligence.ml.churn import (
     METRIC_COLUMNS,
     MODEL_FEATURES,
+    churn_fit,
+    churn_score,
     churn_tables,
     evaluate_scores,
     recency_rule_probability,
@@ -221,3 +223,49 @@ def test_forced_scoring_method_scores_with_bgnbd(synthetic_churn):
     recent = scored.loc[scored["recency_days"] <= 7, "churn_probability"].median()
     silent = scored.loc[scored["recency_days"] >= 365, "churn_probability"].median()
     assert recent < silent
+
+
+def _json_round_trip(fitted: dict) -> dict:
+    """What the registry keeps and reads back: the fit as JSON text."""
+    import json
+
+    return json.loads(json.dumps(fitted))
+
+
+@pytest.mark.parametrize(
+    ("method", "scoring"),
+    [
+        ("hist_gradient_boosting", None),
+        ("logistic_regression", "logistic_regression"),
+        ("hist_gradient_boosting", "bgnbd_p_no_purchase"),
+        ("hist_gradient_boosting", "recency_rule"),
+    ],
+)
+def test_a_kept_fit_scores_its_own_data_exactly_as_the_fit_did(synthetic_churn, method, scoring):
+    orders, customers, as_of, _ = synthetic_churn
+    scored, _, fitted = churn_fit(orders, customers, as_of, method=method, scoring=scoring)
+    assert fitted["chosen"] == (scoring or method)
+    assert (fitted["model"] is not None) == (fitted["chosen"] == method)
+    again = churn_score(orders, customers, as_of, _json_round_trip(fitted))
+    pd.testing.assert_frame_equal(again, scored, check_exact=True)  # every column, drivers included
+    assert (again["scoring_method"] == fitted["chosen"]).all()
+
+
+def test_a_kept_fit_scores_a_later_day_without_refitting(synthetic_churn, monkeypatch):
+    orders, customers, as_of, _ = synthetic_churn
+    orders = orders[orders["order_date"] < as_of]  # nothing on the as-of day: the next day adds no order
+    scored, _, fitted = churn_fit(orders, customers, as_of)
+    import customer_intelligence.ml.churn as churn_module
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("churn_score must not fit")
+
+    monkeypatch.setattr(churn_module, "_fit", no_fit)
+    monkeypatch.setattr(churn_module, "bgnbd_params_at", no_fit)
+    later = as_of + pd.Timedelta(days=1)
+    day = churn_score(orders, customers, later, _json_round_trip(fitted))
+    assert (day["as_of_date"] == later).all()
+    assert day["customer_id"].tolist() == scored["customer_id"].tolist()
+    assert (day["recency_days"] == scored["recency_days"] + 1).all()
+    assert (day["scoring_method"] == "hist_gradient_boosting").all()
+    assert (day["churn_probability"] != scored["churn_probability"]).any()  # the model sees the silent day

@@ -245,3 +245,76 @@ def test_clv_reuses_the_fitted_choice_and_metrics_while_fresh(tmp_path, caplog):
     # the same data scored with the fit's method and metrics gives the fit's tables
     pd.testing.assert_frame_equal(scored[0], fitted[0], check_exact=True)
     pd.testing.assert_frame_equal(scored[1], fitted[1], check_exact=True)
+
+
+def run_churn(orders: pd.DataFrame, customers: pd.DataFrame, con, as_of, **cadence):
+    """Churn through model_runs with a registry (memo cleared: a new dbt process)."""
+    model_runs._MEMO.clear()
+    return model_runs.churn(orders, customers, as_of, 90, 42, cadence=model_runs.Cadence(con, "reg", **cadence))
+
+
+def test_churn_fits_once_then_scores_with_the_registered_model_until_it_is_too_old(tmp_path, caplog):
+    from customer_intelligence.tools.ml_bench import synthetic_frames
+
+    orders, _, customers, as_of = synthetic_frames(2500, orders_per_customer=8, seed=5)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con, caplog.at_level(logging.INFO):
+        fitted = run_churn(orders, customers, con, as_of)
+        assert "churn: refit (no fitted model in the registry)" in caplog.text
+        stored = registry.latest(con, "churn", "reg")
+        assert stored["method"] == fitted[0]["scoring_method"].iloc[0] == "hist_gradient_boosting"
+        assert len(stored["parameters"]["fitted"]["model"]["trees"]) == 60  # the scoring model, as data
+        scored = run_churn(orders, customers, con, as_of)
+        assert "churn: scored with fitted model v1 (hist_gradient_boosting" in caplog.text
+        run_churn(orders, customers, con, as_of + pd.Timedelta(days=6))
+        assert versions(con) == [1]
+        run_churn(orders, customers, con, as_of + pd.Timedelta(days=7))
+        assert versions(con) == [1, 2]
+        assert "churn: refit (the model is 7 days old (ml_refit_days = 7))" in caplog.text
+    # the same data scored with the registered model and metrics gives the fit's tables, to the bit
+    pd.testing.assert_frame_equal(scored[0], fitted[0], check_exact=True)
+    pd.testing.assert_frame_equal(scored[1], fitted[1], check_exact=True)
+
+
+@pytest.mark.parametrize("method", ["hist_gradient_boosting", "logistic_regression"])
+def test_a_churn_classifier_kept_as_data_predicts_what_the_fitted_one_does(method):
+    import json
+
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from customer_intelligence.ml.fitted import classifier_from_data, classifier_to_data
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(3000, 5))
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(size=len(X)) > 0).astype(int)
+    if method == "hist_gradient_boosting":
+        X[rng.random(X.shape) < 0.1] = np.nan  # missing values take the side the fit learnt
+        model = HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=7, random_state=0).fit(X, y)
+    else:
+        model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    new = rng.normal(size=(500, 5))
+    if method == "hist_gradient_boosting":
+        new[rng.random(new.shape) < 0.1] = np.nan
+    predict = classifier_from_data(json.loads(json.dumps(classifier_to_data(model, method))))
+    expected = model.predict_proba(new)[:, 1]
+    if method == "hist_gradient_boosting":
+        np.testing.assert_array_equal(predict(new), expected)  # the same trees, summed in the same order
+    else:
+        np.testing.assert_allclose(predict(new), expected, rtol=1e-12)
+    # an independent walk of the kept trees (numpy, no scikit-learn) gives the same probabilities
+    if method == "hist_gradient_boosting":
+        data = classifier_to_data(model, method)
+        raw = np.full(len(new), data["baseline"])
+        for tree in data["trees"]:
+            node = np.zeros(len(new), dtype=np.int64)
+            for _ in range(len(tree["value"])):
+                leaf = np.asarray(tree["is_leaf"], dtype=bool)[node]
+                x = new[np.arange(len(new)), np.asarray(tree["feature_idx"])[node]]
+                left = np.where(np.isnan(x), np.asarray(tree["missing_go_to_left"], dtype=bool)[node],
+                                x <= np.asarray(tree["num_threshold"])[node])
+                child = np.where(left, np.asarray(tree["left"])[node], np.asarray(tree["right"])[node])
+                node = np.where(leaf, node, child)
+            raw += np.asarray(tree["value"])[node]
+        np.testing.assert_allclose(predict(new), 1.0 / (1.0 + np.exp(-raw)), rtol=1e-12)

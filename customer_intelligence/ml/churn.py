@@ -84,10 +84,12 @@ scoring, on the model's held-back row), ``validation_rows``, ``base_rate``, ``ro
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,6 +116,7 @@ from customer_intelligence.ml.features import (
     to_day_number,
     window_counts,
 )
+from customer_intelligence.ml.fitted import classifier_from_data, classifier_to_data
 
 __all__ = [
     "MIN_CLASS_COUNT",
@@ -121,7 +124,9 @@ __all__ = [
     "MODEL_FEATURES",
     "TIER_THRESHOLDS",
     "churn_features",
+    "churn_fit",
     "churn_labels",
+    "churn_score",
     "churn_tables",
     "evaluate_scores",
     "recency_rule_probability",
@@ -430,15 +435,16 @@ def bgnbd_no_purchase_scores(
     cutoff: int,
     horizon: int,
     codes: np.ndarray,
-    with_params: bool = False,
     bg: Callable[[int], BgNbdParams | None] | None = None,
+    params: BgNbdParams | None = None,
 ):
     """BG/NBD probability of no purchase in ``[cutoff, cutoff + horizon)`` for customer ``codes``,
-    fitted on the orders before ``cutoff`` (None when BG/NBD is not identifiable); with ``with_params``
-    a pair ``(probabilities, params)``. ``bg`` (cutoff -> parameters) reuses a fit made for the model's
-    feature at the same cutoff."""
+    fitted on the orders before ``cutoff`` (None when BG/NBD is not identifiable). ``bg`` (cutoff ->
+    parameters) reuses a fit made for the model's feature at the same cutoff; ``params`` scores with
+    given parameters instead of a fit."""
     hi = int(np.searchsorted(prep.day, cutoff, side="left"))
-    params = bg(cutoff) if bg is not None else bgnbd_params_at(prep, cutoff)
+    if params is None:
+        params = bg(cutoff) if bg is not None else bgnbd_params_at(prep, cutoff)
     if params is None:
         return None
     s = rfm_summary(prep.code[:hi], prep.day[:hi], prep.net[:hi], cutoff, prep.n_customers)
@@ -446,7 +452,7 @@ def bgnbd_no_purchase_scores(
     by_code[s["code"].to_numpy()] = bgnbd_p_no_purchase(
         params, s["x"], s["t_x"] / DAYS_PER_UNIT, s["T"] / DAYS_PER_UNIT, horizon / DAYS_PER_UNIT
     )
-    return (by_code[codes], params) if with_params else by_code[codes]
+    return by_code[codes]
 
 
 def _bgnbd_frame_score(params, as_of_day: int, horizon: int) -> Callable[[pd.DataFrame], np.ndarray]:
@@ -596,6 +602,19 @@ def _split_rows(split: _Split, method: str, chosen: str, h: int, selection_note:
     return rows
 
 
+def _current(
+    prep: OrderArrays, A: int, h: int, signup: np.ndarray | None, params: BgNbdParams | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The current customers' features at ``A`` with the :data:`BGNBD_FEATURE` column from ``params``."""
+    current, codes = churn_features(prep, A, h, signup)
+    current[BGNBD_FEATURE] = bgnbd_feature(params, current, A, h)
+    return current, codes
+
+
+def _params_from_data(data: dict[str, Any] | None) -> BgNbdParams | None:
+    return None if data is None else BgNbdParams(**data)
+
+
 def churn_tables(
     orders: pd.DataFrame,
     customers: pd.DataFrame | None = None,
@@ -613,16 +632,37 @@ def churn_tables(
     See the module docstring for the timeline, the choice of method and the output columns.
     ``scoring`` forces the scoring method (one of ``method``, ``recency_rule``, ``bgnbd_p_no_purchase``).
     """
+    churn, metrics, _ = churn_fit(
+        orders, customers, as_of, horizon_days, method, random_state, train_sample_size, training_snapshots,
+        validation_sample_size, scoring,
+    )
+    return churn, metrics
+
+
+def churn_fit(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    as_of: _dt.date | str | pd.Timestamp | None = None,
+    horizon_days: int = 90,
+    method: str = "hist_gradient_boosting",
+    random_state: int = 42,
+    train_sample_size: int = 200_000,
+    training_snapshots: int = 4,
+    validation_sample_size: int = 250_000,
+    scoring: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """:func:`churn_tables` and the fitted scoring model as JSON-ready data (what :func:`churn_score` scores
+    with): ``method`` (the model candidate), ``chosen`` (the scoring method), ``selection_note``,
+    ``horizon_days``, ``model`` (the scoring classifier, :func:`~customer_intelligence.ml.fitted.classifier_to_data`,
+    or None unless the model scores) and ``bgnbd`` (the BG/NBD parameters fitted on the orders before the
+    as-of date, or None: the model's :data:`BGNBD_FEATURE` and the BG/NBD candidate's scores)."""
     if horizon_days < 1:
         raise ValueError("horizon_days must be >= 1")
     prep = prepare_orders(orders)
     A = resolve_as_of(prep, as_of)
     h = int(horizon_days)
     signup = signup_days_for(prep.customer_ids, customers)
-    current, current_codes = churn_features(prep, A, h, signup)
     bg = _cached_fits(prep)
-    current[BGNBD_FEATURE] = bgnbd_feature(bg(A), current, A, h)
-    rule_p_current = recency_rule_probability(current["recency_days"], h)
     args = (h, signup, method, random_state, training_snapshots, train_sample_size, validation_sample_size, bg)
     selection = _evaluate_split(prep, "selection", A - 3 * h, *args)
     report = _evaluate_split(prep, "held_back", A - 2 * h, *args)
@@ -639,35 +679,92 @@ def churn_tables(
         selection_note = f"{why}no selection split before the held-back one: {chosen} used by default"
     if chosen == method and report.note:
         chosen, selection_note = RULE, report.note
-    prob, scoring_cutoff = rule_p_current, None
-    score_fn: Callable[[pd.DataFrame], np.ndarray] = lambda f: recency_rule_probability(f["recency_days"], h)  # noqa: E731
+    model, scoring_cutoff = None, None
     if chosen == method:
         scoring_train = _stacked(prep, A - h, h, signup, training_snapshots, train_sample_size, random_state, bg)
         if scoring_train is not None and _enough(scoring_train.y):
-            scoring_model = _fit(scoring_train.frame, scoring_train.y, method, random_state)
-            prob = _predict(scoring_model, current, method)
-
-            def score_fn(f: pd.DataFrame) -> np.ndarray:  # the BG/NBD feature follows the moved columns
-                return _predict(scoring_model, f.assign(**{BGNBD_FEATURE: bgnbd_feature(bg(A), f, A, h)}), method)
-
+            model = classifier_to_data(_fit(scoring_train.frame, scoring_train.y, method, random_state), method)
             scoring_cutoff = A - h
         else:
             chosen, selection_note = RULE, "the scoring refit has too few churned or retained customers"
-    elif chosen == BGNBD:
-        scored = bgnbd_no_purchase_scores(prep, A, h, current_codes, with_params=True, bg=bg)
-        if scored is None:
-            chosen, selection_note = RULE, "BG/NBD not identifiable at the as-of date"
-        else:
-            prob, score_fn = scored[0], _bgnbd_frame_score(scored[1], A, h)
-    drivers = _drivers(current, score_fn, has_amounts(orders))
-    if chosen == RULE:
-        log.warning("churn: scoring every customer with the recency rule (%s)", selection_note or "chosen")
+    elif chosen == BGNBD and bg(A) is None:
+        chosen, selection_note = RULE, "BG/NBD not identifiable at the as-of date"
+    params = bg(A)
+    fitted = {
+        "method": method,
+        "chosen": chosen,
+        "selection_note": selection_note,
+        "horizon_days": h,
+        "model": model,
+        "bgnbd": None if params is None else dataclasses.asdict(params),
+    }
+    current, codes = _current(prep, A, h, signup, params)
+    customer_churn = _customer_churn(prep, A, current, codes, fitted, has_amounts(orders))
     log.info(
         "churn: held-back ROC AUC %s; scoring with %s",
         {m: round(v["roc_auc"], 3) for m, v in report.metrics.items()},
         chosen,
     )
+    rows = _split_rows(report, method, chosen, h, selection_note) + _split_rows(selection, method, chosen, h, "")
+    for r in rows:
+        if r["method"] == method and r["period"] == "held_back" and scoring_cutoff is not None:
+            r["scoring_train_cutoff_date"] = _ts(scoring_cutoff)
+    metrics = pd.DataFrame(rows)
+    metrics["selection_criterion"] = SELECTION_CRITERION if scoring is None else f"forced: {scoring}"
+    return customer_churn, _typed_metrics(metrics[METRIC_COLUMNS]), fitted
 
+
+def churn_score(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    as_of: _dt.date | str | pd.Timestamp | None,
+    fitted: dict[str, Any],
+) -> pd.DataFrame:
+    """``customer_churn`` at ``as_of`` with a fit :func:`churn_fit` kept (``fitted``): the current customers'
+    features, then the kept scoring method (no split, no training, no BG/NBD fit). On the fit's own data it
+    equals the fit's ``customer_churn`` exactly."""
+    prep = prepare_orders(orders)
+    A = resolve_as_of(prep, as_of)
+    h = int(fitted["horizon_days"])
+    signup = signup_days_for(prep.customer_ids, customers)
+    current, codes = _current(prep, A, h, signup, _params_from_data(fitted["bgnbd"]))
+    return _customer_churn(prep, A, current, codes, fitted, has_amounts(orders))
+
+
+def _scoring(
+    prep: OrderArrays, A: int, current: pd.DataFrame, codes: np.ndarray, fitted: dict[str, Any]
+) -> tuple[np.ndarray, Callable[[pd.DataFrame], np.ndarray]]:
+    """The churn probability of the current customers and the score function of their drivers, by the
+    ``fitted`` scoring method (:func:`churn_fit`)."""
+    h, chosen = int(fitted["horizon_days"]), fitted["chosen"]
+    params = _params_from_data(fitted["bgnbd"])
+    if chosen == fitted["method"]:
+        method, predict = chosen, classifier_from_data(fitted["model"])
+
+        def score_fn(f: pd.DataFrame) -> np.ndarray:  # the BG/NBD feature follows the moved columns
+            if len(f) == 0:
+                return np.empty(0)
+            return predict(_model_matrix(f.assign(**{BGNBD_FEATURE: bgnbd_feature(params, f, A, h)}), method))
+
+        return score_fn(current), score_fn
+    if chosen == BGNBD:
+        return bgnbd_no_purchase_scores(prep, A, h, codes, params=params), _bgnbd_frame_score(params, A, h)
+
+    def rule(f: pd.DataFrame) -> np.ndarray:
+        return recency_rule_probability(f["recency_days"], h)
+
+    return rule(current), rule
+
+
+def _customer_churn(
+    prep: OrderArrays, A: int, current: pd.DataFrame, codes: np.ndarray, fitted: dict[str, Any], with_amounts: bool
+) -> pd.DataFrame:
+    """The ``customer_churn`` table (module docstring) of the current customers scored by ``fitted``."""
+    h, chosen = int(fitted["horizon_days"]), fitted["chosen"]
+    prob, score_fn = _scoring(prep, A, current, codes, fitted)
+    drivers = _drivers(current, score_fn, with_amounts)
+    if chosen == RULE:
+        log.warning("churn: scoring every customer with the recency rule (%s)", fitted["selection_note"] or "chosen")
     customer_churn = pd.DataFrame(
         {
             "customer_id": current["customer_id"],
@@ -675,21 +772,14 @@ def churn_tables(
             "churn_probability": np.asarray(prob, dtype=np.float64),
             "churn_risk_tier": pd.array(risk_tier(prob), dtype="str"),
             "scoring_method": pd.array(np.full(len(current), chosen, dtype=object), dtype="str"),
-            "recency_rule_probability": rule_p_current.astype(np.float64),
+            "recency_rule_probability": recency_rule_probability(current["recency_days"], h).astype(np.float64),
             "recency_days": current["recency_days"].astype(np.int64),
             "orders_count": current["orders_count"].astype(np.int64),
             "net_revenue": current["net_revenue"].astype(np.float64),
             "last_order_date": current["last_order_date"].astype(DATE_DTYPE),
         }
     )
-    customer_churn = pd.concat([customer_churn, drivers], axis=1)
-    rows = _split_rows(report, method, chosen, h, selection_note) + _split_rows(selection, method, chosen, h, "")
-    for r in rows:
-        if r["method"] == method and r["period"] == "held_back" and scoring_cutoff is not None:
-            r["scoring_train_cutoff_date"] = _ts(scoring_cutoff)
-    metrics = pd.DataFrame(rows)
-    metrics["selection_criterion"] = SELECTION_CRITERION if scoring is None else f"forced: {scoring}"
-    return customer_churn, _typed_metrics(metrics[METRIC_COLUMNS])
+    return pd.concat([customer_churn, drivers], axis=1)
 
 
 def _drivers(current: pd.DataFrame, score_fn: Callable[[pd.DataFrame], np.ndarray], with_amounts: bool) -> pd.DataFrame:

@@ -6,22 +6,39 @@ centres in original units, the segment names, ``k`` and the fit's silhouette. Sc
 assigns every customer to the nearest stored centre; the profiles are recomputed on the scored
 customers (sizes, revenue, means) and keep the fit's centres, ``k`` and silhouette.
 
-A small table (the CLV validation metrics) is kept with :func:`frame_to_data` and read back, to the bit
-and with its column types, with :func:`frame_from_data`.
+A churn classifier is kept as its parameters too (:func:`classifier_to_data`): a gradient-boosting model
+as its baseline and, per tree, the node arrays prediction reads (value, feature, threshold, the side of
+missing values, children, leaf flag); a logistic regression as its scaler's means and scales, its
+coefficients and intercept. :func:`classifier_from_data` turns them back into a probability function. The
+trees are walked by scikit-learn's own compiled tree predictor, so the stored model predicts exactly what
+the fitted one did; that predictor is a private scikit-learn class, which is safe here because the registry
+refits whenever the library versions differ from the fit's (:mod:`customer_intelligence.ml.registry`).
+
+A small table (the CLV and churn validation metrics) is kept with :func:`frame_to_data` and read back, to
+the bit and with its column types, with :func:`frame_from_data`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from customer_intelligence.ml.features import LOG_FEATURES, SEGMENT_FEATURES, model_matrix, transformed_features
 from customer_intelligence.ml.segments import segment_profiles
 
-__all__ = ["frame_from_data", "frame_to_data", "score_segments", "segment_state"]
+__all__ = [
+    "classifier_from_data",
+    "classifier_to_data",
+    "frame_from_data",
+    "frame_to_data",
+    "score_segments",
+    "segment_state",
+]
 
 
 def _sorted(features: pd.DataFrame) -> pd.DataFrame:
@@ -125,3 +142,72 @@ def frame_from_data(data: dict[str, Any]) -> pd.DataFrame:
         else:
             out[column] = values.astype(dtype)
     return pd.DataFrame(out, columns=data["columns"])
+
+
+#: The node fields of a gradient-boosting tree that prediction reads (the others, e.g. gains and counts,
+#: describe the fit and are not kept).
+TREE_FIELDS = ("value", "feature_idx", "num_threshold", "missing_go_to_left", "left", "right", "is_leaf")
+
+
+def classifier_to_data(model: Any, method: str) -> dict[str, Any]:
+    """A fitted binary churn classifier as JSON-ready data (module docstring): ``method`` is
+    ``hist_gradient_boosting`` (a ``HistGradientBoostingClassifier`` without categorical features) or
+    ``logistic_regression`` (a ``StandardScaler`` + ``LogisticRegression`` pipeline)."""
+    if method == "hist_gradient_boosting":
+        if any(int(p.nodes["is_categorical"].any()) for (p,) in model._predictors):
+            raise ValueError("a gradient-boosting model with categorical splits cannot be kept as data")
+        trees = [{f: p.nodes[f].tolist() for f in TREE_FIELDS} for (p,) in model._predictors]
+        return {"method": method, "baseline": float(model._baseline_prediction[0, 0]), "trees": trees}
+    if method == "logistic_regression":
+        scaler, regression = model[0], model[-1]
+        return {
+            "method": method,
+            "mean": scaler.mean_.tolist(),
+            "scale": scaler.scale_.tolist(),
+            "coef": regression.coef_[0].tolist(),
+            "intercept": float(regression.intercept_[0]),
+        }
+    raise ValueError(f"unknown churn method {method!r}")
+
+
+def _tree_predictors(trees: list[dict[str, list]]) -> list[Any]:
+    """scikit-learn tree predictors over the stored node arrays (the fields not kept are zero)."""
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+    predictors = []
+    no_bitsets = np.zeros((0, 8), dtype=np.uint32)
+    for tree in trees:
+        nodes = np.zeros(len(tree["value"]), dtype=PREDICTOR_RECORD_DTYPE)
+        for field in TREE_FIELDS:
+            nodes[field] = tree[field]
+        predictors.append(TreePredictor(nodes, no_bitsets, no_bitsets))
+    return predictors
+
+
+def classifier_from_data(data: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
+    """The probability of the positive class, ``X -> p`` (float64), of the classifier :func:`classifier_to_data`
+    kept; ``X`` holds the model's columns in its order (float64, NaN where the value is missing)."""
+    if data["method"] == "hist_gradient_boosting":
+        predictors = _tree_predictors(data["trees"])
+        baseline = float(data["baseline"])
+
+        def predict_trees(X: np.ndarray) -> np.ndarray:
+            X = np.ascontiguousarray(X, dtype=np.float64)
+            known = np.zeros((0, 8), dtype=np.uint32)
+            index = np.zeros(X.shape[1], dtype=np.uint32)
+            raw = np.zeros(len(X), dtype=np.float64) + baseline  # summed in the fit's order, as scikit-learn does
+            for predictor in predictors:
+                raw += predictor.predict(X, known, index, 1)
+            return expit(raw)
+
+        return predict_trees
+    if data["method"] == "logistic_regression":
+        mean, scale = np.asarray(data["mean"]), np.asarray(data["scale"])
+        coef, intercept = np.asarray(data["coef"]), float(data["intercept"])
+
+        def predict_linear(X: np.ndarray) -> np.ndarray:
+            return expit(((np.asarray(X, dtype=np.float64) - mean) / scale) @ coef + intercept)
+
+        return predict_linear
+    raise ValueError(f"unknown churn method {data['method']!r}")

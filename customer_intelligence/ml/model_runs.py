@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from customer_intelligence.ml import registry as reg
-from customer_intelligence.ml.churn import MODEL_FEATURES, churn_tables
+from customer_intelligence.ml.churn import MODEL_FEATURES, churn_fit, churn_score, churn_tables
 from customer_intelligence.ml.clv import clv_table
 from customer_intelligence.ml.features import SEGMENT_FEATURES, customer_features, has_amounts
 from customer_intelligence.ml.fitted import frame_from_data, frame_to_data, score_segments, segment_state
@@ -203,34 +203,47 @@ def segments(
     return memoised("segments", params, orders, compute, categories, customers, definitions)
 
 
-def _register_every_fit(cadence: Cadence, analysis: str, tables: tuple[pd.DataFrame, pd.DataFrame],
-                        method_column: str, features: list[str], options: dict, as_of, orders) -> None:
-    """Churn refits every build (its fits are inside ``churn_tables``, which has no score-only entry point
-    yet): each fit is still registered with its validation metrics."""
-    if cadence.registry is None:
-        return
-    method = str(tables[0][method_column].iloc[0]) if len(tables[0]) else ""
-    metrics = json.loads(tables[1].to_json(orient="records", date_format="iso"))
-    reason = "refit every build (no score-only path for this analysis yet)"
-    reg.announce(f"{analysis}: {reason}")
+def _churn_with_cadence(orders: pd.DataFrame, customers: pd.DataFrame, as_of, horizon_days: int, random_state: int,
+                        cadence: Cadence) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Churn with the registry: while the fit is fresh and compatible, its scoring model (kept as data:
+    :func:`~customer_intelligence.ml.churn.churn_fit`) scores the current customers and its validation
+    metrics are reused (no split, no training, no BG/NBD fit); otherwise a full fit, registered."""
     summary = reg.data_summary(orders, as_of)
-    row = _fit_entry(analysis, method, summary, features, options, reason, metrics, {"chosen_method": method}, as_of)
+    options = {"horizon_days": horizon_days, "random_state": random_state, "with_amounts": has_amounts(orders)}
+    entry = reg.latest(cadence.registry, "churn", cadence.schema)
+    reason = reg.refit_reason(entry, as_of, summary, MODEL_FEATURES, options, cadence.refit_days,
+                              cadence.drift_threshold, cadence.force)
+    parameters = (entry or {}).get("parameters") or {}
+    if reason is None and parameters.get("fitted") is not None and parameters.get("metrics") is not None:
+        method = parameters["fitted"]["chosen"]
+        reg.announce(f"churn: scored with fitted model v{entry['model_version']} ({method}, fitted as of "
+                     f"{entry['fit_as_of_date']}), validation not rerun")
+        scored = churn_score(orders, customers, as_of, parameters["fitted"])
+        return scored, frame_from_data(parameters["metrics"])
+    if reason is None:
+        reason = "the registered fit keeps no scoring model"
+    reg.announce(f"churn: refit ({reason})")
+    scored, metrics, fitted = churn_fit(orders, customers, as_of=as_of, horizon_days=horizon_days,
+                                        random_state=random_state)
+    parameters = {"chosen_method": fitted["chosen"], "fitted": fitted, "metrics": frame_to_data(metrics)}
+    validation = json.loads(metrics.to_json(orient="records", date_format="iso"))
+    row = _fit_entry("churn", fitted["chosen"], summary, MODEL_FEATURES, options, reason, validation, parameters, as_of)
     reg.save(cadence.registry, row, cadence.schema)
+    return scored, metrics
 
 
 def churn(
     orders: pd.DataFrame, customers: pd.DataFrame, as_of, horizon_days: int, random_state: int,
     cadence: Cadence | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customer_churn, churn_model_metrics), computed once per input (and registered, see
-    :func:`_register_every_fit`)."""
+    """(customer_churn, churn_model_metrics), computed once per input; with a registry in ``cadence``, see
+    :func:`_churn_with_cadence`."""
     cadence = cadence or Cadence()
 
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
-        tables = churn_tables(orders, customers, as_of=as_of, horizon_days=horizon_days, random_state=random_state)
-        options = {"horizon_days": horizon_days, "random_state": random_state}
-        _register_every_fit(cadence, "churn", tables, "scoring_method", MODEL_FEATURES, options, as_of, orders)
-        return tables
+        if cadence.registry is None:
+            return churn_tables(orders, customers, as_of=as_of, horizon_days=horizon_days, random_state=random_state)
+        return _churn_with_cadence(orders, customers, as_of, horizon_days, random_state, cadence)
 
     return memoised("churn", (str(as_of), horizon_days, random_state, cadence.key()), orders, compute, customers)
 
