@@ -23,6 +23,10 @@ of no purchase in the horizon, :mod:`customer_intelligence.ml.btyd`). Each is ev
 3. **Scoring**: the chosen method scores every current customer at ``A`` (the model is refitted with
    ``A - h`` as its last training cutoff, BG/NBD is refitted on all orders before ``A``).
 
+:func:`churn_fit` also returns the fit as JSON-ready data (the chosen method, the scoring classifier's
+parameters, the BG/NBD parameters at ``A``); :func:`churn_score` scores later days with it, without a
+split, a training or a BG/NBD fit (the refit cadence of :mod:`customer_intelligence.ml.model_runs`).
+
 Without room for a selection split (history shorter than ``3h + MIN_FEATURE_DAYS``) the model is used
 when it trains and the note says it is a default; ``scoring=`` forces a method.
 
