@@ -29,6 +29,7 @@ TAMPERED = "tampered"
 # base_raw__orders ran out of memory below 64MB: DuckDB turned each of its eight null-token IN lists into a hash
 # join that cannot spill (macros/utils/cleaning.sql, duckdb__is_null_token).
 SPILL_MEMORY_LIMIT = "40MB"
+SPILL_ATTEMPTS = 3
 
 
 def read_table(warehouse, table: str) -> pd.DataFrame:
@@ -67,12 +68,19 @@ def incremental_case(built, tmp_path_factory):
     incremental = run_dbt(["run", *SELECT], raw, root / "incremental", warehouse=warehouses["incremental"])
     assert incremental.ok, incremental.output[-5000:]
     # the full rebuild runs with a memory limit low enough that DuckDB spills to its temp directory
+    # (40MB is near the edge: under a loaded machine's thread timing a rebuild sometimes fits in memory, seen once
+    # in a full `make test` on 2026-12-03; the rebuild is repeated, at most SPILL_ATTEMPTS times, until it spills)
     spill_dir = root / "full" / "spill"
-    with FilesCreated(spill_dir) as spill_files, PeakDirectorySize(spill_dir, interval=0.02) as spill:
-        full = run_dbt(["run", *SELECT, "--full-refresh"], raw, root / "full", warehouse=warehouses["full"],
-                       extra_env={"CIQ_DUCKDB_MEMORY_LIMIT": SPILL_MEMORY_LIMIT, "CIQ_DUCKDB_THREADS": "2",
-                                  "CIQ_DUCKDB_TEMP_DIR": str(spill_dir)})
-    assert full.ok, full.output[-5000:]
+    attempts = 0
+    while attempts < SPILL_ATTEMPTS:
+        attempts += 1
+        with FilesCreated(spill_dir) as spill_files, PeakDirectorySize(spill_dir, interval=0.02) as spill:
+            full = run_dbt(["run", *SELECT, "--full-refresh"], raw, root / "full", warehouse=warehouses["full"],
+                           extra_env={"CIQ_DUCKDB_MEMORY_LIMIT": SPILL_MEMORY_LIMIT, "CIQ_DUCKDB_THREADS": "2",
+                                      "CIQ_DUCKDB_TEMP_DIR": str(spill_dir)})
+        assert full.ok, full.output[-5000:]
+        if (spill_files.count or 0) > 0 or spill.peak > 0:
+            break
     return {
         "appended": appended,
         "new_orders": new_orders,
@@ -83,6 +91,7 @@ def incremental_case(built, tmp_path_factory):
         "incremental_build": incremental,
         "spill_peak_bytes": spill.peak,
         "spill_files_created": spill_files.count,
+        "spill_attempts": attempts,
     }
 
 
