@@ -623,23 +623,14 @@ def churn_tables(
     orders: pd.DataFrame,
     customers: pd.DataFrame | None = None,
     as_of: _dt.date | str | pd.Timestamp | None = None,
-    horizon_days: int = 90,
-    method: str = "hist_gradient_boosting",
-    random_state: int = 42,
-    train_sample_size: int = 200_000,
-    training_snapshots: int = 4,
-    validation_sample_size: int = 250_000,
-    scoring: str | None = None,
+    **options: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Entry point for the dbt model: ``(customer_churn, churn_model_metrics)`` at ``as_of``.
+    """Entry point for the dbt model: ``(customer_churn, churn_model_metrics)`` at ``as_of``; ``options`` are
+    those of :func:`churn_fit` (horizon, method, seed, sample sizes, ``scoring``).
 
     See the module docstring for the timeline, the choice of method and the output columns.
-    ``scoring`` forces the scoring method (one of ``method``, ``recency_rule``, ``bgnbd_p_no_purchase``).
     """
-    churn, metrics, _ = churn_fit(
-        orders, customers, as_of, horizon_days, method, random_state, train_sample_size, training_snapshots,
-        validation_sample_size, scoring,
-    )
+    churn, metrics, _ = churn_fit(orders, customers, as_of, **options)
     return churn, metrics
 
 
@@ -655,7 +646,8 @@ def churn_fit(
     validation_sample_size: int = 250_000,
     scoring: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """:func:`churn_tables` and the fitted scoring model as JSON-ready data (what :func:`churn_score` scores
+    """:func:`churn_tables` (``scoring`` forces the scoring method: one of ``method``, ``recency_rule``,
+    ``bgnbd_p_no_purchase``) and the fitted scoring model as JSON-ready data (what :func:`churn_score` scores
     with): ``method`` (the model candidate), ``chosen`` (the scoring method), ``selection_note``,
     ``horizon_days``, ``model`` (the scoring classifier, :func:`~customer_intelligence.ml.fitted.classifier_to_data`,
     or None unless the model scores) and ``bgnbd`` (the BG/NBD parameters fitted on the orders before the
@@ -683,7 +675,7 @@ def churn_fit(
         selection_note = f"{why}no selection split before the held-back one: {chosen} used by default"
     if chosen == method and report.note:
         chosen, selection_note = RULE, report.note
-    model, scoring_cutoff = None, None
+    model, scoring_cutoff, params = None, None, bg(A)
     if chosen == method:
         scoring_train = _stacked(prep, A - h, h, signup, training_snapshots, train_sample_size, random_state, bg)
         if scoring_train is not None and _enough(scoring_train.y):
@@ -691,9 +683,8 @@ def churn_fit(
             scoring_cutoff = A - h
         else:
             chosen, selection_note = RULE, "the scoring refit has too few churned or retained customers"
-    elif chosen == BGNBD and bg(A) is None:
+    elif chosen == BGNBD and params is None:
         chosen, selection_note = RULE, "BG/NBD not identifiable at the as-of date"
-    params = bg(A)
     fitted = {
         "method": method,
         "chosen": chosen,
