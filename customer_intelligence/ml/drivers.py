@@ -4,8 +4,10 @@ Method (per-feature contribution against the population baseline, "break-down" o
 -------------------------------------------------------------------------------------
 Driver groups (:data:`DRIVER_GROUPS`) are features that move together, e.g. ``recency_days`` with
 ``recency_gap_ratio``. Moving a group to the **population baseline** sets its columns to the median
-over the scored customers (the gap ratio recomputed from the baseline recency and the customer's own
-gap); the customer is then scored again with the method that scored them. Because the features are
+over the scored customers; the gap ratio ``recency_days / mean_gap_days`` is then recomputed from the
+recency and the gap the frame holds, after every move, so it always agrees with them (until 2026-12-03
+it was not recomputed when the typical customer was built, and putting back any group then shifted it
+as a side effect); the customer is then scored again with the method that scored them. Because the features are
 correlated (a long silence also means no order in the last horizon), moving one group alone can
 barely change the score, so the groups are taken greedily, as in the Break Down method (Staniak and
 Biecek, 2018, "step-up" order): start from the typical customer (every driver group at the baseline,
@@ -112,7 +114,7 @@ def _at_baseline(frame: pd.DataFrame, group: DriverGroup, baseline: pd.Series) -
     for col in group.columns:
         if col in out.columns and col in baseline.index:
             out[col] = np.asarray(baseline[col], dtype=np.float64).astype(out[col].dtype, copy=False)
-    if "recency_gap_ratio" in group.columns and "mean_gap_days" in out.columns:
+    if "recency_gap_ratio" in out.columns and "mean_gap_days" in out.columns:  # as _with_values does
         out["recency_gap_ratio"] = out["recency_days"].to_numpy(dtype=np.float64) / np.maximum(
             out["mean_gap_days"].to_numpy(dtype=np.float64), 1.0
         )
@@ -165,7 +167,12 @@ def contributions(
         for j, name in enumerate(names):
             candidate = _with_values(current, DRIVER_GROUPS[name], own)
             moved.append(candidate)
-            rises[:, j] = np.where(taken[:, j], -np.inf, np.asarray(score(candidate), dtype=np.float64) - p_now)
+            open_rows = ~taken[:, j]  # a group already put back is not scored again (its rise stays -inf)
+            if open_rows.all():
+                rises[:, j] = np.asarray(score(candidate), dtype=np.float64) - p_now
+            elif open_rows.any():
+                scored = np.asarray(score(candidate.loc[open_rows]), dtype=np.float64)
+                rises[open_rows, j] = scored - p_now[open_rows]
         best = np.argmax(np.round(rises, 12), axis=1)
         gain = rises[rows, best]
         contrib[rows, best] = gain

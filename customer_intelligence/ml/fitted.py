@@ -191,14 +191,17 @@ def classifier_from_data(data: dict[str, Any]) -> Callable[[np.ndarray], np.ndar
     if data["method"] == "hist_gradient_boosting":
         predictors = _tree_predictors(data["trees"])
         baseline = float(data["baseline"])
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+        threads = _openmp_effective_n_threads()  # the cores OpenMP may use (OMP_NUM_THREADS respected)
 
         def predict_trees(X: np.ndarray) -> np.ndarray:
             X = np.ascontiguousarray(X, dtype=np.float64)
             known = np.zeros((0, 8), dtype=np.uint32)
             index = np.zeros(X.shape[1], dtype=np.uint32)
             raw = np.zeros(len(X), dtype=np.float64) + baseline  # summed in the fit's order, as scikit-learn does
-            for predictor in predictors:
-                raw += predictor.predict(X, known, index, 1)
+            for predictor in predictors:  # each row is walked alone: any thread count gives the same bits
+                raw += predictor.predict(X, known, index, threads)
             return expit(raw)
 
         return predict_trees
