@@ -188,3 +188,47 @@ def test_choose_method_ranks_error_and_ranking_together():
     # no finite MAE: not eligible; NaN Spearman ranks last (sums 1+3, 2+1, 3+2)
     values = {BGNBD: (float("nan"), 0.9), MBGNBD: (5, float("nan")), METHOD: (6, 0.2), NAIVE: (7, 0.1)}
     assert choose_method(rows(values)) == METHOD
+
+
+def _json_round_trip(fitted: dict) -> dict:
+    """What the registry keeps and reads back: the fit as JSON text."""
+    import json
+
+    return json.loads(json.dumps(fitted))
+
+
+@pytest.mark.parametrize("method", [None, "bgnbd_gamma_gamma", "mbgnbd_gamma_gamma", "naive_rate_x_aov"])
+def test_a_kept_clv_fit_scores_its_own_data_exactly_as_the_fit_did(synthetic_clv, method):
+    from customer_intelligence.ml.clv import clv_fit, clv_score
+
+    orders, as_of, _ = synthetic_clv
+    fitted_table, _, fitted = clv_fit(orders, as_of, method=method)
+    assert fitted["bgnbd"]["r"] > 0 and fitted["gamma_gamma"]["q"] > 0
+    pd.testing.assert_frame_equal(clv_score(orders, as_of, _json_round_trip(fitted)), fitted_table, check_exact=True)
+
+
+def test_a_kept_clv_fit_scores_a_later_day_without_fitting(synthetic_clv, monkeypatch):
+    from customer_intelligence.ml import btyd
+    from customer_intelligence.ml.clv import clv_fit, clv_score
+
+    orders, as_of, _ = synthetic_clv
+    orders = orders[orders["order_date"] < as_of]
+    day0, _, fitted = clv_fit(orders, as_of, method="bgnbd_gamma_gamma")
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("clv_score must not fit")
+
+    for name in ("fit_bgnbd", "fit_gamma_gamma", "fit_at_cutoff"):
+        monkeypatch.setattr(btyd, name, no_fit)
+    later = as_of + pd.Timedelta(days=30)
+    day30 = clv_score(orders, later, _json_round_trip(fitted))
+    assert day30["customer_id"].tolist() == day0["customer_id"].tolist()
+    assert (day30["clv_method"] == "bgnbd_gamma_gamma").all()
+    # same parameters, a month more silence: every customer's P(alive) can only fall (or stay at 1 for
+    # a customer who never came back, whom BG/NBD holds alive until a repeat purchase)
+    assert (day30["p_alive"] <= day0["p_alive"] + 1e-12).all()
+    assert (day30["p_alive"] < day0["p_alive"]).mean() > 0.5
+    # no new order and the same Gamma-Gamma parameters: the spend per purchase is the fit day's
+    assert np.array_equal(day30["expected_order_value"], day0["expected_order_value"])
+    value = (day30["expected_orders_12m"] * day30["expected_order_value"]).round(2)
+    assert np.allclose(day30["predicted_clv_12m"], value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import duckdb
@@ -239,12 +240,38 @@ def test_clv_reuses_the_fitted_choice_and_metrics_while_fresh(tmp_path, caplog):
         assert fitted[0]["clv_method"].iloc[0] != "bgnbd_gamma_gamma"
         assert "clv: refit (no fitted model in the registry)" in caplog.text
         scored = run_clv(orders, con)
-        assert "clv: scored with the method of fitted model v1" in caplog.text
+        assert "clv: scored with fitted model v1" in caplog.text
         rows = con.execute("select model_version, method from reg.ml_model_registry where analysis = 'clv'").fetchall()
     assert rows == [(1, fitted[0]["clv_method"].iloc[0])]
     # the same data scored with the fit's method and metrics gives the fit's tables
     pd.testing.assert_frame_equal(scored[0], fitted[0], check_exact=True)
     pd.testing.assert_frame_equal(scored[1], fitted[1], check_exact=True)
+
+
+def test_clv_scores_a_later_day_with_the_registered_purchase_and_spend_parameters(tmp_path, caplog):
+    from customer_intelligence.ml.btyd import BgNbdParams
+    from customer_intelligence.ml.clv import clv_fit
+    from customer_intelligence.tools.ml_bench import synthetic_frames
+
+    orders, _, _, as_of = synthetic_frames(2500, orders_per_customer=8, seed=5)
+    later = as_of + pd.Timedelta(days=3)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con, caplog.at_level(logging.INFO):
+        run_clv(orders, con, as_of)
+        kept = json.loads(con.execute("select parameters from reg.ml_model_registry").fetchone()[0])["fitted"]
+        assert BgNbdParams(**kept["bgnbd"]).r > 0 and kept["gamma_gamma"]["v"] > 0
+        caplog.clear()
+        day3 = run_clv(orders, con, later)
+        assert "clv: scored with fitted model v1" in caplog.text and "refit" not in caplog.text
+        # an older registry row without the kept parameters refits and says why
+        con.execute("update reg.ml_model_registry set parameters = json_object('chosen_method', method, 'metrics', "
+                    "json_extract(parameters, '$.metrics'))")
+        caplog.clear()
+        run_clv(orders, con, later)
+        assert "clv: refit (the registered model v1 keeps no fitted parameters" in caplog.text
+    # the fit made three days later, at that as-of date, differs: the kept one scored
+    refitted = clv_fit(orders, later)[0]
+    assert not np.array_equal(day3[0]["p_alive"].to_numpy(), refitted["p_alive"].to_numpy())
+    assert (day3[0]["as_of_date"] == later).all()
 
 
 def run_churn(orders: pd.DataFrame, customers: pd.DataFrame, con, as_of, **cadence):

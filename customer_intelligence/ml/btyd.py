@@ -401,6 +401,7 @@ def btyd_scores(
     sample_size: int = FIT_SAMPLE_SIZE,
     random_state: int = 42,
     variant: str = "bgnbd",
+    kept: tuple[BgNbdParams | None, GammaGammaParams | None] | None = None,
 ) -> tuple[pd.DataFrame, BgNbdParams | None, GammaGammaParams | None]:
     """Fit BG/NBD (MBG/NBD with ``variant="mbgnbd"``; and Gamma-Gamma when ``with_spend``) on orders
     before ``cutoff_day`` and score everyone.
@@ -411,8 +412,15 @@ def btyd_scores(
     in weeks inside the fits (:data:`DAYS_PER_UNIT`). With fewer than :data:`MIN_FIT_CUSTOMERS`
     customers, or no repeat purchase at all, the fit is not identifiable: the scores are NaN and the
     parameters None.
+
+    With ``kept`` (the two parameter sets an earlier call returned) nothing is fitted: the customers'
+    summaries at ``cutoff_day`` are scored with those parameters (``variant``, the sample and the seed are
+    then not read).
     """
-    s, params, idx = fit_at_cutoff(code, day, net, cutoff_day, n_customers, variant, sample_size, random_state)
+    if kept is None:
+        s, params, idx = fit_at_cutoff(code, day, net, cutoff_day, n_customers, variant, sample_size, random_state)
+    else:
+        s, idx, (params, kept_gg) = rfm_summary(code, day, net, cutoff_day, n_customers), None, kept
     x, t_x, T = s["x"].to_numpy(), s["t_x"].to_numpy() / DAYS_PER_UNIT, s["T"].to_numpy() / DAYS_PER_UNIT
     out = s.copy()
     if params is None:
@@ -428,8 +436,11 @@ def btyd_scores(
         out[f"p_none_{name}"] = bgnbd_p_no_purchase(params, x, t_x, T, days / DAYS_PER_UNIT)
     gg = None
     zbar = s["zbar"].to_numpy()
-    if with_spend and ((x > 0) & (zbar > 0)).sum() >= 2:
+    if kept is not None:
+        gg = kept_gg if with_spend else None
+    elif with_spend and ((x > 0) & (zbar > 0)).sum() >= 2:
         gg = fit_gamma_gamma(x[idx], zbar[idx])
+    if gg is not None:
         if gg.q > 1.0:
             out["expected_spend"] = gamma_gamma_expected_spend(gg, x, zbar)
         else:  # q <= 1: no finite population mean; the customer's own mean, else the overall mean

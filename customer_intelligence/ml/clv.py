@@ -37,6 +37,12 @@ customers actually spent (completed net revenue) in ``[cutoff, as_of)``. ``holdo
 the history allows at least :data:`MIN_TRAIN_DAYS` (180) before the cutoff, otherwise the history minus
 180 days (at least 60 days; below that the metrics are NaN with a note).
 
+Kept fit
+--------
+:func:`clv_fit` also returns the fit as JSON-ready data (the chosen method, the purchase model's variant, the
+BG/NBD and Gamma-Gamma parameters at ``as_of``, the horizon); :func:`clv_score` scores a later day with it and
+fits nothing (the model registry's cadence, :mod:`customer_intelligence.ml.model_runs`).
+
 Outputs
 -------
 ``customer_clv`` (one row per customer with a completed order before ``as_of``, sorted by id):
@@ -68,13 +74,15 @@ predictions), ``selection_criterion`` and ``note`` (why metrics are missing or t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from customer_intelligence.ml.btyd import btyd_scores
+from customer_intelligence.ml.btyd import BgNbdParams, GammaGammaParams, btyd_scores
 from customer_intelligence.ml.features import (
     DATE_DTYPE,
     NAT_DAY,
@@ -93,7 +101,9 @@ __all__ = [
     "PRIOR_DAYS",
     "PRIOR_ORDERS",
     "TAU_DAYS",
+    "clv_fit",
     "clv_holdout_metrics",
+    "clv_score",
     "clv_table",
     "predict_clv",
 ]
@@ -196,8 +206,26 @@ def predict_bgnbd(
     ``expected_purchases_horizon`` (over ``horizon_days``). ``None`` when the fit is not identifiable
     (fewer than two customers or no repeat purchase).
     """
+    return _bgnbd_prediction(prep, as_of_day, days_ahead, horizon_days, with_spend, random_state, variant)[0]
+
+
+Kept = tuple[BgNbdParams | None, GammaGammaParams | None]
+
+
+def _bgnbd_prediction(
+    prep: OrderArrays,
+    as_of_day: int,
+    days_ahead: float,
+    horizon_days: float,
+    with_spend: bool,
+    random_state: int = 42,
+    variant: str = "bgnbd",
+    kept: Kept | None = None,
+) -> tuple[pd.DataFrame | None, Kept]:
+    """:func:`predict_bgnbd` and the parameters it scored with; with ``kept`` (parameters an earlier
+    call returned) nothing is fitted."""
     hi = int(np.searchsorted(prep.day, as_of_day, side="left"))
-    scores, params, _ = btyd_scores(
+    scores, params, gg = btyd_scores(
         prep.code[:hi],
         prep.day[:hi],
         prep.net[:hi],
@@ -207,11 +235,12 @@ def predict_bgnbd(
         with_spend=with_spend,
         random_state=random_state,
         variant=variant,
+        kept=kept,
     )
     if params is None:
-        return None
+        return None, (None, None)
     value = scores["expected_ahead"] * scores["expected_spend"]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "code": scores["code"].to_numpy(),
             "expected_orders": scores["expected_ahead"].to_numpy(),
@@ -221,6 +250,7 @@ def predict_bgnbd(
             "expected_purchases_horizon": scores["expected_horizon"].to_numpy(),
         }
     )
+    return frame, (params, gg)
 
 
 def candidate_predictions(
@@ -418,17 +448,30 @@ CLV_METRIC_COLUMNS: list[str] = [
 
 
 def clv_table(
+    orders: pd.DataFrame, as_of: _dt.date | str | pd.Timestamp | None = None, **options: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Entry point for the dbt model: ``(customer_clv, clv_metrics)`` at ``as_of`` (see module docstring);
+    ``options`` are those of :func:`clv_fit` (``holdout_days``, ``horizon_days``, ``random_state``, ``method``)."""
+    customer_clv, metrics, _ = clv_fit(orders, as_of, **options)
+    return customer_clv, metrics
+
+
+def clv_fit(
     orders: pd.DataFrame,
     as_of: _dt.date | str | pd.Timestamp | None = None,
     holdout_days: int | None = None,
     horizon_days: int = 90,
     random_state: int = 42,
     method: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Entry point for the dbt model: ``(customer_clv, clv_metrics)`` at ``as_of`` (see module docstring).
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """``(customer_clv, clv_metrics, fitted)`` at ``as_of``: every candidate checked, the scoring method
+    chosen (module docstring), the purchase and spend models fitted at ``as_of``.
 
     ``method=None`` chooses the scoring method on the validation period; a name from
     :data:`CANDIDATES` forces it. Without amounts (every ``net_revenue`` null) value columns are NaN.
+    ``fitted`` is JSON-ready data :func:`clv_score` scores a later day with: the chosen method, its
+    purchase-model variant and the BG/NBD and Gamma-Gamma parameters fitted at ``as_of`` (null when not
+    identifiable), and the horizon.
     """
     if method is not None and method not in CANDIDATES:
         raise ValueError(f"unknown CLV method {method!r}; expected one of {', '.join(CANDIDATES)}")
@@ -436,11 +479,10 @@ def clv_table(
     prep = prepare_orders(orders)
     A = resolve_as_of(prep, as_of)
     metrics, chosen = clv_holdout_metrics(prep, A, holdout_days, with_spend, random_state, method)
-    base = predict_clv(prep, A, 365.0)
     # P(alive) and the horizon purchases come from the chosen purchase model, BG/NBD when a non-BTYD
     # candidate scores
     variant = BTYD_VARIANTS.get(chosen, "bgnbd")
-    bg = predict_bgnbd(prep, A, 365.0, float(horizon_days), with_spend, random_state, variant)
+    bg, (params, gg) = _bgnbd_prediction(prep, A, 365.0, float(horizon_days), with_spend, random_state, variant)
     if chosen in BTYD_VARIANTS and bg is None:
         log.warning("clv: BG/NBD is not identifiable on this data (no repeat purchase): %s used", METHOD)
         chosen = METHOD
@@ -450,12 +492,43 @@ def clv_table(
             for n, c in zip(metrics["note"], metrics["chosen"], strict=True)
         ]
         metrics = _ordered(metrics)
+    fitted = {
+        "chosen": chosen,
+        "variant": variant,
+        "horizon_days": int(horizon_days),
+        "bgnbd": None if params is None else dataclasses.asdict(params),
+        "gamma_gamma": None if gg is None else dataclasses.asdict(gg),
+    }
+    return _customer_clv(prep, A, chosen, bg, with_spend), _typed_metrics(metrics), fitted
+
+
+def clv_score(
+    orders: pd.DataFrame, as_of: _dt.date | str | pd.Timestamp | None, fitted: dict[str, Any]
+) -> pd.DataFrame:
+    """``customer_clv`` at ``as_of`` with a fit :func:`clv_fit` kept: the chosen method, and P(alive), the
+    expected purchases and spend from the kept BG/NBD and Gamma-Gamma parameters (no validation, no held-back
+    period, no fit). On the fit's own data it equals the fit's ``customer_clv`` exactly."""
+    with_spend = has_amounts(orders)
+    prep = prepare_orders(orders)
+    A = resolve_as_of(prep, as_of)
+    bg = None
+    if fitted["bgnbd"] is not None:
+        gg = None if fitted["gamma_gamma"] is None else GammaGammaParams(**fitted["gamma_gamma"])
+        kept = (BgNbdParams(**fitted["bgnbd"]), gg)
+        bg = _bgnbd_prediction(prep, A, 365.0, float(fitted["horizon_days"]), with_spend, kept=kept)[0]
+    return _customer_clv(prep, A, str(fitted["chosen"]), bg, with_spend)
+
+
+def _customer_clv(prep: OrderArrays, A: int, chosen: str, bg: pd.DataFrame | None, with_spend: bool) -> pd.DataFrame:
+    """The ``customer_clv`` table (module docstring), scored by ``chosen``; ``bg`` is the purchase model's
+    prediction (:func:`_bgnbd_prediction`), ``None`` when BG/NBD is not identifiable."""
+    base = predict_clv(prep, A, 365.0)
     scored = bg if chosen in BTYD_VARIANTS else {METHOD: base, NAIVE: predict_naive(prep, A, 365.0)}[chosen]
     scored = scored.set_index("code").reindex(base["code"].to_numpy())
     bg_idx = bg.set_index("code").reindex(base["code"].to_numpy()) if bg is not None else None
     value = scored["predicted_value"].to_numpy(dtype=np.float64)
     n = len(base)
-    customer_clv = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": base["customer_id"],
             "as_of_date": np.full(n, np.datetime64(day_to_timestamp(A))).astype(DATE_DTYPE),
@@ -477,6 +550,11 @@ def clv_table(
             ),
         }
     )
+
+
+def _typed_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Column types of the metrics table (dates as datetime64[us], counts int64, floats, strings str)."""
+    metrics = metrics.copy()
     for c in ("as_of_date", "holdout_start_date", "holdout_end_date"):
         metrics[c] = pd.to_datetime(metrics[c]).astype(DATE_DTYPE)
     for c in ("holdout_days", "customers"):
@@ -486,4 +564,4 @@ def clv_table(
     metrics["chosen"] = metrics["chosen"].astype(bool)
     for c in ("method", "period", "metric_basis", "selection_criterion", "note"):
         metrics[c] = metrics[c].astype("str")
-    return customer_clv, metrics
+    return metrics

@@ -29,7 +29,7 @@ import pandas as pd
 
 from customer_intelligence.ml import registry as reg
 from customer_intelligence.ml.churn import MODEL_FEATURES, churn_fit, churn_score, churn_tables
-from customer_intelligence.ml.clv import clv_table
+from customer_intelligence.ml.clv import clv_fit, clv_score, clv_table
 from customer_intelligence.ml.features import SEGMENT_FEATURES, customer_features, has_amounts
 from customer_intelligence.ml.fitted import frame_from_data, frame_to_data, score_segments, segment_state
 from customer_intelligence.ml.frames import from_pandas, is_spark_session, to_pandas
@@ -248,47 +248,35 @@ def churn(
     return memoised("churn", (str(as_of), horizon_days, random_state, cadence.key()), orders, compute, customers)
 
 
-@contextlib.contextmanager
-def _quiet(logger: str) -> Iterator[None]:
-    """Warnings of ``logger`` off for the block (the lock of :func:`exclusive` is held: no other model logs)."""
-    target = logging.getLogger(logger)
-    level = target.level
-    target.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        target.setLevel(level)
-
-
 #: What the CLV candidates read (no feature matrix: each predicts from the completed orders' dates and amounts).
 CLV_FEATURES = ["completed order dates", "completed order net revenue"]
 
 
 def _clv_with_cadence(orders: pd.DataFrame, as_of, horizon_days: int, random_state: int, cadence: Cadence):
-    """CLV with the registry: while the fit is fresh and compatible, the method it chose scores again and
-    its validation metrics are reused (``clv_table`` with that method and no held-back periods: only the
-    scoring predictions run, no validation or held-back fits); otherwise a full ``clv_table`` run, registered."""
+    """CLV with the registry: while the fit is fresh and compatible, ``clv_score`` scores with the kept fit
+    (the chosen method and the BG/NBD and Gamma-Gamma parameters; no validation, held-back or model fit) and
+    its validation metrics are reused; otherwise a full ``clv_fit`` run, registered."""
     summary = reg.data_summary(orders, as_of)
     options = {"horizon_days": horizon_days, "random_state": random_state, "with_amounts": has_amounts(orders)}
     entry = reg.latest(cadence.registry, "clv", cadence.schema)
     reason = reg.refit_reason(entry, as_of, summary, CLV_FEATURES, options, cadence.refit_days,
                               cadence.drift_threshold, cadence.force)
-    if reason is None and (entry["parameters"] or {}).get("metrics") is not None:
-        method = entry["parameters"]["chosen_method"]
-        reg.announce(f"clv: scored with the method of fitted model v{entry['model_version']} ({method}, fitted as of "
-                     f"{entry['fit_as_of_date']}), validation not rerun")
-        with _quiet("customer_intelligence.ml.clv"):  # its "no held-back period" warning is wanted here
-            scored = clv_table(orders, as_of=as_of, horizon_days=horizon_days, random_state=random_state,
-                               method=method, holdout_days=0)[0]
-        return scored, frame_from_data(entry["parameters"]["metrics"])
+    kept = (entry or {}).get("parameters") or {}
+    if reason is None and (kept.get("metrics") is None or kept.get("fitted") is None):
+        reason = f"the registered model v{entry['model_version']} keeps no fitted parameters (an older registry row)"
+    if reason is None:
+        reg.announce(f"clv: scored with fitted model v{entry['model_version']} ({kept['chosen_method']}, fitted as "
+                     f"of {entry['fit_as_of_date']}), validation not rerun")
+        return clv_score(orders, as_of, kept["fitted"]), frame_from_data(kept["metrics"])
     reg.announce(f"clv: refit ({reason})")
-    tables = clv_table(orders, as_of=as_of, horizon_days=horizon_days, random_state=random_state)
-    method = str(tables[0]["clv_method"].iloc[0]) if len(tables[0]) else ""
-    parameters = {"chosen_method": method, "metrics": frame_to_data(tables[1])}
-    metrics = json.loads(tables[1].to_json(orient="records", date_format="iso"))
+    customer_clv, clv_metrics, fitted = clv_fit(orders, as_of=as_of, horizon_days=horizon_days,
+                                                random_state=random_state)
+    method = str(fitted["chosen"])
+    parameters = {"chosen_method": method, "fitted": fitted, "metrics": frame_to_data(clv_metrics)}
+    metrics = json.loads(clv_metrics.to_json(orient="records", date_format="iso"))
     row = _fit_entry("clv", method, summary, CLV_FEATURES, options, reason, metrics, parameters, as_of)
     reg.save(cadence.registry, row, cadence.schema)
-    return tables
+    return customer_clv, clv_metrics
 
 
 def clv(
