@@ -26,6 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from customer_intelligence.sql_text import quote_identifier
+
 __all__ = [
     "from_pandas",
     "is_spark_dataframe",
@@ -111,7 +113,7 @@ def select_columns(data: Any, columns: list[str]) -> Any:
     if is_spark_dataframe(data):
         return data.select(*columns)
     if hasattr(data, "project"):  # DuckDB relation
-        return data.project(", ".join('"' + c.replace('"', '""') + '"' for c in columns))
+        return data.project(", ".join(quote_identifier(c) for c in columns))
     raise TypeError(f"select_columns: cannot narrow a {type(data).__module__}.{type(data).__qualname__}")
 
 

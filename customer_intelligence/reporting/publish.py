@@ -58,6 +58,7 @@ import duckdb
 
 from customer_intelligence.reporting import publish_audit as pa
 from customer_intelligence.reporting.tables import table_exists
+from customer_intelligence.sql_text import quote_identifier as _quote
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts",)
 META_SCHEMA = "publication"
@@ -96,11 +97,6 @@ class Publication:
     dbt_invocation_id: str
     tables: dict[str, int]
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _quote(identifier: str) -> str:
-    """Quote a SQL identifier."""
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _relation_parts(relation_name: str) -> list[str]:

@@ -57,6 +57,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from customer_intelligence.sql_text import quote_identifier as quoted
 from customer_intelligence.tools.polars_peer import polars_peer_worker
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -1001,11 +1002,6 @@ def sql_tables_to_compare(manifest: dict[str, Any]) -> list[tuple[str, str]]:
 
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 RELATIVE_TOLERANCE = 1e-9
-
-
-def quoted(name: str) -> str:
-    """A column name quoted for DuckDB."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def floats_close(a: str, b: str) -> str:
