@@ -166,6 +166,9 @@ def test_sql_tables_to_compare_leaves_out_python_models_and_their_descendants():
         node("base_raw__load_log", materialized="incremental"),
     )}}
     assert bench.sql_tables_to_compare(manifest) == [("marts", "dim_360"), ("marts", "fct_orders")]
+    # the order facts are compared exactly by facts_equal, the rest by tables_equal: each table once
+    assert bench.split_fact_tables(bench.sql_tables_to_compare(manifest)) == (
+        [("marts", "dim_360")], [("marts", "fct_orders")])
 
 
 def test_tables_equal_counts_rows_either_side_and_ignores_last_bit_float_noise(tmp_path):
