@@ -147,6 +147,10 @@ class GammaGammaParams:
         return self.p * self.v / (self.q - 1.0) if self.q > 1.0 else float("nan")
 
 
+#: The parameters a BTYD scoring used: ``(purchase model, spend model)``, each None when not fitted.
+KeptParams = tuple[BgNbdParams | None, GammaGammaParams | None]
+
+
 def _arr(v) -> np.ndarray:
     return np.asarray(v, dtype=np.float64)
 
@@ -401,7 +405,7 @@ def btyd_scores(
     sample_size: int = FIT_SAMPLE_SIZE,
     random_state: int = 42,
     variant: str = "bgnbd",
-    kept: tuple[BgNbdParams | None, GammaGammaParams | None] | None = None,
+    kept: KeptParams | None = None,
 ) -> tuple[pd.DataFrame, BgNbdParams | None, GammaGammaParams | None]:
     """Fit BG/NBD (MBG/NBD with ``variant="mbgnbd"``; and Gamma-Gamma when ``with_spend``) on orders
     before ``cutoff_day`` and score everyone.

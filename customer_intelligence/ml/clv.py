@@ -39,8 +39,8 @@ the history allows at least :data:`MIN_TRAIN_DAYS` (180) before the cutoff, othe
 
 Kept fit
 --------
-:func:`clv_fit` also returns the fit as JSON-ready data (the chosen method, the purchase model's variant, the
-BG/NBD and Gamma-Gamma parameters at ``as_of``, the horizon); :func:`clv_score` scores a later day with it and
+:func:`clv_fit` also returns the fit as JSON-ready data (the chosen method, the BG/NBD or MBG/NBD and the
+Gamma-Gamma parameters at ``as_of``, the horizon); :func:`clv_score` scores a later day with it and
 fits nothing (the model registry's cadence, :mod:`customer_intelligence.ml.model_runs`).
 
 Outputs
@@ -82,7 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_intelligence.ml.btyd import BgNbdParams, GammaGammaParams, btyd_scores
+from customer_intelligence.ml.btyd import BgNbdParams, GammaGammaParams, KeptParams, btyd_scores
 from customer_intelligence.ml.features import (
     DATE_DTYPE,
     NAT_DAY,
@@ -209,9 +209,6 @@ def predict_bgnbd(
     return _bgnbd_prediction(prep, as_of_day, days_ahead, horizon_days, with_spend, random_state, variant)[0]
 
 
-Kept = tuple[BgNbdParams | None, GammaGammaParams | None]
-
-
 def _bgnbd_prediction(
     prep: OrderArrays,
     as_of_day: int,
@@ -220,8 +217,8 @@ def _bgnbd_prediction(
     with_spend: bool,
     random_state: int = 42,
     variant: str = "bgnbd",
-    kept: Kept | None = None,
-) -> tuple[pd.DataFrame | None, Kept]:
+    kept: KeptParams | None = None,
+) -> tuple[pd.DataFrame | None, KeptParams]:
     """:func:`predict_bgnbd` and the parameters it scored with; with ``kept`` (parameters an earlier
     call returned) nothing is fitted."""
     hi = int(np.searchsorted(prep.day, as_of_day, side="left"))
@@ -469,8 +466,8 @@ def clv_fit(
 
     ``method=None`` chooses the scoring method on the validation period; a name from
     :data:`CANDIDATES` forces it. Without amounts (every ``net_revenue`` null) value columns are NaN.
-    ``fitted`` is JSON-ready data :func:`clv_score` scores a later day with: the chosen method, its
-    purchase-model variant and the BG/NBD and Gamma-Gamma parameters fitted at ``as_of`` (null when not
+    ``fitted`` is JSON-ready data :func:`clv_score` scores a later day with: the chosen method, the
+    BG/NBD (or MBG/NBD, its ``variant``) and Gamma-Gamma parameters fitted at ``as_of`` (null when not
     identifiable), and the horizon.
     """
     if method is not None and method not in CANDIDATES:
@@ -494,7 +491,6 @@ def clv_fit(
         metrics = _ordered(metrics)
     fitted = {
         "chosen": chosen,
-        "variant": variant,
         "horizon_days": int(horizon_days),
         "bgnbd": None if params is None else dataclasses.asdict(params),
         "gamma_gamma": None if gg is None else dataclasses.asdict(gg),

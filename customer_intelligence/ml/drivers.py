@@ -4,10 +4,9 @@ Method (per-feature contribution against the population baseline, "break-down" o
 -------------------------------------------------------------------------------------
 Driver groups (:data:`DRIVER_GROUPS`) are features that move together, e.g. ``recency_days`` with
 ``recency_gap_ratio``. Moving a group to the **population baseline** sets its columns to the median
-over the scored customers; the gap ratio ``recency_days / mean_gap_days`` is then recomputed from the
-recency and the gap the frame holds, after every move, so it always agrees with them (until 2026-12-03
-it was not recomputed when the typical customer was built, and putting back any group then shifted it
-as a side effect); the customer is then scored again with the method that scored them. Because the features are
+over the scored customers; after every move the gap ratio ``recency_days / mean_gap_days`` is
+recomputed from the recency and the gap the frame then holds. The customer is then scored again with
+the method that scored them. Because the features are
 correlated (a long silence also means no order in the last horizon), moving one group alone can
 barely change the score, so the groups are taken greedily, as in the Break Down method (Staniak and
 Biecek, 2018, "step-up" order): start from the typical customer (every driver group at the baseline,
@@ -114,7 +113,12 @@ def _at_baseline(frame: pd.DataFrame, group: DriverGroup, baseline: pd.Series) -
     for col in group.columns:
         if col in out.columns and col in baseline.index:
             out[col] = np.asarray(baseline[col], dtype=np.float64).astype(out[col].dtype, copy=False)
-    if "recency_gap_ratio" in out.columns and "mean_gap_days" in out.columns:  # as _with_values does
+    return _with_gap_ratio(out)
+
+
+def _with_gap_ratio(out: pd.DataFrame) -> pd.DataFrame:
+    """``out`` (a copy the caller owns) with the gap ratio recomputed from the recency and gap it holds."""
+    if "recency_gap_ratio" in out.columns and "mean_gap_days" in out.columns:
         out["recency_gap_ratio"] = out["recency_days"].to_numpy(dtype=np.float64) / np.maximum(
             out["mean_gap_days"].to_numpy(dtype=np.float64), 1.0
         )
@@ -134,11 +138,7 @@ def _with_values(current: pd.DataFrame, group: DriverGroup, source: pd.DataFrame
     out = current.copy()
     for col in group.columns:
         out[col] = source[col].to_numpy()
-    if "mean_gap_days" in out.columns and "recency_gap_ratio" in out.columns:
-        out["recency_gap_ratio"] = out["recency_days"].to_numpy(dtype=np.float64) / np.maximum(
-            out["mean_gap_days"].to_numpy(dtype=np.float64), 1.0
-        )
-    return out
+    return _with_gap_ratio(out)
 
 
 def contributions(
