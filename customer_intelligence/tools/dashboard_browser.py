@@ -197,6 +197,32 @@ def _wait_until_drawn(page, timeout: float) -> dict:
         page.wait_for_timeout(500)
 
 
+_WIDGET_SHOWS_JS = """([index, label]) => ([...document.querySelectorAll('[data-testid="stMultiSelect"]')][index]
+  || {innerText: ''}).innerText.includes(label)"""
+
+
+def choose_option(page, index: int, label: str, attempts: int = 4, timeout: float = 5) -> int:
+    """Pick ``label`` in the page's ``index``-th multiselect and wait until the widget shows it; return the
+    number of clicks it took.
+
+    Under CPU load the dropdown sometimes ignores a click on an option (seen 2-4 times in 30 page loads with
+    three busy loops on two cores: the option is highlighted, the list stays open, nothing is selected and
+    the app is never told), so an unconfirmed click is repeated, as a user would; a click that never takes
+    raises TimeoutError.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.locator('[data-testid="stMultiSelect"]').nth(index).click()
+    for attempt in range(1, attempts + 1):
+        page.get_by_role("option", name=label).click()
+        try:
+            page.wait_for_function(_WIDGET_SHOWS_JS, arg=[index, label], timeout=timeout * 1000)
+            return attempt
+        except PlaywrightTimeout:  # the widget does not show the choice yet
+            continue
+    raise TimeoutError(f"multiselect {index} did not take option {label!r} after {attempts} clicks")
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: screenshot pages of the dashboard on the current publication."""
     from customer_intelligence.reporting.publish import default_paths
