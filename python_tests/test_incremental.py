@@ -12,6 +12,7 @@ test_reexports.py.
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import duckdb
@@ -22,7 +23,9 @@ from dbt_project_runner import run_dbt
 from customer_intelligence.tools.bench import FilesCreated, PeakDirectorySize, append_day
 
 FACTS = {"fct_orders": "order_id", "fct_order_lines": "order_line_id"}
-SELECT = ["--select", "+fct_orders", "+fct_order_lines"]
+# The order facts are tables by default; every run here makes them incremental, the mode under test.
+INCREMENTAL = "order_facts_materialization: incremental"
+SELECT = ["--select", "+fct_orders", "+fct_order_lines", "--vars", "{" + INCREMENTAL + "}"]
 TAMPERED = "tampered"
 # The full rebuild below runs at this DuckDB memory limit, low enough that the window sorts of base_raw__orders
 # spill: 40MB built and spilled 5.4 MB on the 20,000-order dataset, 32MB runs out of memory (2026-12-01). Before,
@@ -201,10 +204,29 @@ def test_malformed_rebuild_share_var_stops_the_build(incremental_case, tmp_path)
     build = incremental_case["incremental_build"]
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(build.warehouse, warehouse)
-    result = run_dbt(["compile", "--select", "fct_orders", "--vars", "{order_facts_rebuild_share: 'half'}"],
-                     build.raw_dir, tmp_path, warehouse=warehouse)
+    variables = "{" + INCREMENTAL + ", order_facts_rebuild_share: 'half'}"
+    result = run_dbt(["compile", "--select", "fct_orders", "--vars", variables], build.raw_dir, tmp_path,
+                     warehouse=warehouse)
     assert not result.ok
     assert "var order_facts_rebuild_share must be a share in (0, 1] (e.g. 0.5), got: 'half'" in result.output
+
+
+def test_the_order_facts_are_tables_by_default(built):
+    """Without the var, a build writes the order facts as tables (rebuilt every run), whatever the run."""
+    manifest = json.loads((built.target_dir / "manifest.json").read_text())
+    materialized = {node["name"]: node["config"]["materialized"] for node in manifest["nodes"].values()
+                    if node["name"] in FACTS and node["resource_type"] == "model"}
+    assert materialized == {"fct_orders": "table", "fct_order_lines": "table"}
+
+
+def test_malformed_materialization_var_stops_the_build(incremental_case, tmp_path):
+    build = incremental_case["incremental_build"]
+    result = run_dbt(["compile", "--select", "fct_orders", "--vars", "{order_facts_materialization: fast}"],
+                     build.raw_dir, tmp_path, warehouse=tmp_path / "warehouse.duckdb")
+    assert not result.ok
+    assert ("var order_facts_materialization must be 'table' (rebuild fct_orders and fct_order_lines on every run, "
+            "the default) or 'incremental' (compare every row, rewrite the changed orders), got: 'fast'"
+            ) in result.output
 
 
 def test_a_build_that_spills_to_disk_succeeds(incremental_case):
@@ -225,7 +247,8 @@ def test_a_table_with_other_columns_than_the_model_is_rebuilt_in_full(incrementa
     shutil.copyfile(build.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("alter table marts.fct_orders drop column source_updated_at")
-    result = run_dbt(["compile", "--select", "fct_orders"], build.raw_dir, tmp_path, warehouse=warehouse)
+    result = run_dbt(["compile", "--select", "fct_orders", "--vars", "{" + INCREMENTAL + "}"], build.raw_dir, tmp_path,
+                     warehouse=warehouse)
     assert result.ok, result.output[-3000:]
     assert ("Full rebuild of fct_orders: fct_orders in the warehouse has other columns than the model "
             "(missing: source_updated_at; not in the model: none): the project changed since it was built"

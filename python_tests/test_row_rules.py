@@ -282,7 +282,7 @@ def test_totals_are_the_same_with_attribution(credit_build):
 
 
 def test_a_new_credit_changes_its_original_in_an_incremental_run(credit_build, tmp_path):
-    """fct_orders is incremental: a credit arriving later must rewrite its (unchanged) original's row."""
+    """fct_orders run incremental: a credit arriving later must rewrite its (unchanged) original's row."""
     raw = tmp_path / "raw"
     raw.mkdir()
     # C600: -20 referencing K2's O500 (50): O500 becomes returns 20, net 30
@@ -293,7 +293,8 @@ def test_a_new_credit_changes_its_original_in_an_incremental_run(credit_build, t
         warehouse = tmp_path / name / "warehouse.duckdb"
         warehouse.parent.mkdir()
         shutil.copyfile(credit_build.warehouse, warehouse)
-        run = run_dbt(["run", "--select", "+fct_orders", *extra], raw, tmp_path / name, warehouse=warehouse)
+        run = run_dbt(["run", "--select", "+fct_orders", "--vars", "{order_facts_materialization: incremental}",
+                       *extra], raw, tmp_path / name, warehouse=warehouse)
         assert run.ok, run.output[-5000:]
         if name == "incremental":
             assert "Full rebuild of" not in run.output

@@ -71,11 +71,11 @@
 
 {#- The config of an incremental customer-grain model, for `config(**customer_grain_config(...))` with the
     same arguments as its customers_to_compute(): incremental append after the pre-hook's delete where the
-    engine has incremental models (a table on Spark, like the order facts), rebuilt in full when its columns
+    engine has incremental models (a table on Spark), rebuilt in full when its columns
     are not the model's. `constants` values are SQL literals (no quotes or braces). -#}
 {% macro customer_grain_config(purchasers_only=false, constants={}) %}
     {{ return({
-        'materialized': order_facts_materialization(),
+        'materialized': engine_incremental_materialization(),
         'incremental_strategy': 'append',
         'on_schema_change': 'fail',
         'meta': {'rebuild_when_columns_change': true},

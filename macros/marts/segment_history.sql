@@ -1,6 +1,6 @@
 {#- How fct_customer_segment_history is materialized: incremental (delete+insert on as_of_date,
     full_refresh false) where the engine has delete+insert; on Spark a table of the current as-of
-    date only (see order_facts_materialization for why Spark has no equivalent). -#}
+    date only (see engine_incremental_materialization for why Spark has no equivalent). -#}
 {% macro segment_history_materialization() %}
     {{ return(adapter.dispatch('segment_history_materialization', 'customer_intelligence')()) }}
 {% endmacro %}

@@ -2,7 +2,8 @@
 -- One row per order line, with its order's customer, date and status.
 -- Amounts: gross = quantity x unit price (negative on a return line); net = gross - discount.
 -- Revenue counts completed orders and return orders (fct_orders: gross_revenue, discounts, returns, net_revenue).
--- Incremental: a run writes every line of the orders whose lines differ from the loaded ones and
+-- A table by default. Incremental (var order_facts_materialization: incremental): a run writes
+-- every line of the orders whose lines differ from the loaded ones and
 -- deletes the lines of orders gone from the raw files; see the incremental_order_facts docs block.
 with
 

@@ -9,7 +9,8 @@
 -- credit keeps its row (status returned, attributed_to_order_id set, returns and net 0), so every
 -- refund is counted once. An unmatched reference keeps today's rule (flag unmatched_original_order
 -- on the staged order, base_raw__orders).
--- Incremental: a run computes every order's row, writes the orders whose row differs from the
+-- A table by default. Incremental (var order_facts_materialization: incremental): a run computes
+-- every order's row, writes the orders whose row differs from the
 -- loaded one (a changed order also renumbers its customer's other orders: those rows differ too)
 -- and deletes the orders gone from the raw files; see the incremental_order_facts docs block.
 with
