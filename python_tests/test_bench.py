@@ -113,25 +113,36 @@ def test_final_relation_sql_renames_dbt_staging_relations_only():
 def test_summarise_rounds_takes_medians_of_figures_and_of_per_round_ratios():
     rounds = [
         {"full_build_s": 10.0, "floor_s": 2.0, "compiled_sql_s": 8.0, "peer_s": 30.0,
-         "incremental_build_s": 2.0, "full_refresh_build_s": 10.0, "incremental_equals_full": True,
-         "peer_matches_project": True},
+         "incremental_build_s": 2.0, "incremental_again_build_s": 2.0, "incremental_mean_build_s": 2.0,
+         "full_refresh_build_s": 10.0, "incremental_equals_full": True, "peer_matches_project": True},
         {"full_build_s": 20.0, "floor_s": 2.0, "compiled_sql_s": 10.0, "peer_s": 20.0,
-         "incremental_build_s": 3.0, "full_refresh_build_s": 20.0, "incremental_equals_full": True,
-         "peer_matches_project": True},
+         "incremental_build_s": 3.0, "incremental_again_build_s": 3.0, "incremental_mean_build_s": 3.0,
+         "full_refresh_build_s": 20.0, "incremental_equals_full": True, "peer_matches_project": True},
         {"full_build_s": 12.0, "floor_s": 4.0, "compiled_sql_s": 12.0, "peer_s": 60.0,
-         "incremental_build_s": 6.0, "full_refresh_build_s": 12.0, "incremental_equals_full": False,
-         "peer_matches_project": True},
+         "incremental_build_s": 4.0, "incremental_again_build_s": 8.0, "incremental_mean_build_s": 6.0,
+         "full_refresh_build_s": 12.0, "incremental_equals_full": False, "peer_matches_project": True},
     ]
     summary = bench.summarise_rounds(rounds)
     assert summary["full_build_s"] == 12.0
     assert summary["build_over_floor"] == 5.0  # per round 5, 10, 3
     assert summary["build_over_compiled_sql"] == 1.25  # 1.25, 2, 1
     assert summary["peer_over_project"] == 3.0  # 3, 1, 5
-    assert summary["incremental_over_full"] == 0.2  # 0.2, 0.15, 0.5
+    assert summary["incremental_over_full"] == 0.2  # the mean of the two incrementals: 0.2, 0.15, 0.5
+    assert summary["incremental_again_over_first"] == 1.0  # 1, 1, 2
+    assert summary["incremental_build_s"] == 3.0  # the first incremental's median: 2, 3, 4
     assert summary["incremental_equals_full"] is False
     assert summary["peer_matches_project"] is True
     assert summary["rounds"] == 3
     assert summary["compiled_sql_models_s"] is None
+
+
+def test_the_incremental_timings_around_the_full_build_cancel_a_steady_drift():
+    # A machine that slows down by 2 s per build: A = 10, B (full) = 102 at the midpoint, A' = 14.
+    # The first timing alone reads 10 / 102; the mean of A and A' is the incremental at B's moment.
+    assert bench.mean_of_present(10.0, 14.0) == 12.0
+    assert bench.mean_of_present(10.0, None) == 10.0  # only one incremental ran
+    assert bench.mean_of_present(None, None) is None
+    assert bench.ratio(bench.mean_of_present(10.0, 14.0), 102.0) == 12.0 / 102.0
 
 
 def test_format_table_has_one_column_per_scale_and_readable_cells():

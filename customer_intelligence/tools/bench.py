@@ -21,10 +21,14 @@ to each other on a possibly noisy machine:
 5. **incremental build**: one day of new orders, late-arriving orders and re-sent statuses is
    appended to the raw data and ``dbt build`` runs incrementally on the warehouse of step 1;
 6. **full build on the same data**: ``dbt build --full-refresh`` right after, on a copy; the
-   incremental and full warehouses are then compared on every column of the order facts.
+   incremental and full warehouses are then compared on every column of the order facts;
+7. **the incremental build again**: from a copy of the warehouse of step 1, the same incremental build
+   as step 5, so that the full build it is divided by sits between two timings of it (A, B, A'):
+   their mean largely cancels a machine that speeds up or slows down steadily through the round, and
+   A' / A shows how far it drifted.
 
 Ratios: build / floor and build / compiled SQL (1 vs 2 and 3), peer / project (4 vs 1) and
-incremental / full (5 vs 6). With several rounds the median of each figure and ratio is reported.
+incremental / full (the mean of 5 and 7 vs 6). With several rounds the median of each figure and ratio is reported.
 The table is printed and written as JSON to ``<results-dir>/bench_<timestamp>.json`` (the summary, without
 per-node timings; those go to ``bench_<timestamp>.full.json.gz``, git-ignored).
 
@@ -129,6 +133,13 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
+def mean_of_present(*values: float | None) -> float | None:
+    """Mean of the values that are not None (None when there are none): the two timings of the
+    incremental build around the full build (A, B, A'), or the one that ran."""
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
 def median(values: Iterable[float | None]) -> float | None:
     """Median of the values that are not None (None when there are none)."""
     present = [v for v in values if v is not None]
@@ -215,7 +226,8 @@ def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """Median of every figure and of every per-round ratio over the rounds of one scale."""
     figures = ("full_build_s", "full_build_max_rss_bytes", "full_build_spill_peak_bytes", "warehouse_bytes",
                "floor_s", "compiled_sql_s", "compiled_sql_models_s", "compiled_sql_tests_s", "peer_s",
-               "peer_max_rss_bytes", "incremental_build_s", "incremental_max_rss_bytes", "full_refresh_build_s",
+               "peer_max_rss_bytes", "incremental_build_s", "incremental_again_build_s", "incremental_mean_build_s",
+               "incremental_max_rss_bytes", "full_refresh_build_s",
                "incremental_facts_s", "full_refresh_facts_s", "full_build_unit_tests_s",
                "full_build_python_models_s", "project_sql_peer_figures_s", "polars_peer_s",
                "polars_peer_max_rss_bytes", "incremental_sql_tables_compared",
@@ -227,8 +239,9 @@ def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "peer_over_project": ("peer_s", "full_build_s"),
         "peer_over_project_sql_same_figures": ("peer_s", "project_sql_peer_figures_s"),
         "polars_peer_over_project_sql_same_figures": ("polars_peer_s", "project_sql_peer_figures_s"),
-        "incremental_over_polars_peer": ("incremental_build_s", "polars_peer_s"),
-        "incremental_over_full": ("incremental_build_s", "full_refresh_build_s"),
+        "incremental_over_polars_peer": ("incremental_mean_build_s", "polars_peer_s"),
+        "incremental_over_full": ("incremental_mean_build_s", "full_refresh_build_s"),
+        "incremental_again_over_first": ("incremental_again_build_s", "incremental_build_s"),
         "incremental_facts_over_full_facts": ("incremental_facts_s", "full_refresh_facts_s"),
     }
     for name, (num, den) in per_round.items():
@@ -264,8 +277,10 @@ TABLE_ROWS = (
     ("incremental build / polars peer", "incremental_over_polars_peer", "ratio"),
     ("dbt build, incremental (+1 day)", "incremental_build_s", "s"),
     ("dbt build --full-refresh, same data", "full_refresh_build_s", "s"),
+    ("dbt build, incremental again (after the full refresh)", "incremental_again_build_s", "s"),
+    ("incremental again / first (the machine's drift)", "incremental_again_over_first", "ratio"),
     *((f"  incremental: {stage.replace('_', ' ')} (node time)", f"incremental_{stage}_s", "s") for stage in STAGES),
-    ("incremental / full", "incremental_over_full", "ratio"),
+    ("incremental / full (mean of the two incrementals)", "incremental_over_full", "ratio"),
     ("fct_orders+fct_order_lines incr / full", "incremental_facts_over_full_facts", "ratio"),
     ("incremental equals full rebuild (order facts)", "incremental_equals_full", "bool"),
     ("incremental equals full rebuild (every SQL table not fed by a Python model)",
@@ -1122,6 +1137,10 @@ class ScaleDirs:
         return self.root / "warehouse_incremental" / "customer_intelligence.duckdb"
 
     @property
+    def before_day_copy(self) -> Path:  # the warehouse of step 1, for the second incremental build
+        return self.root / "warehouse_before_day" / "customer_intelligence.duckdb"
+
+    @property
     def target(self) -> Path:
         return self.root / "target"
 
@@ -1250,6 +1269,9 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
     r.update(polars_peer_s=polars_peer["seconds"], polars_peer_max_rss_bytes=polars_timed.max_rss_bytes,
              polars_peer_kpis=polars_peer["kpis"], polars_peer_matches_project=peer_matches(polars_peer, project))
     # 5. incremental build after one more day
+    shutil.rmtree(dirs.before_day_copy.parent, ignore_errors=True)
+    dirs.before_day_copy.parent.mkdir(parents=True)
+    shutil.copyfile(dirs.warehouse, dirs.before_day_copy)
     link_raw(dirs.appended, dirs.raw)
     log("incremental dbt build (+1 day)")
     timed, inc_nodes = dbt_build(dirs)
@@ -1274,6 +1296,13 @@ def bench_round(dirs: ScaleDirs, base_raw: Path, env: dict[str, str]) -> tuple[d
              incremental_sql_tables_compared=len(differing),
              incremental_sql_tables_differing={k: v for k, v in differing.items() if v})
     shutil.rmtree(dirs.incremental_copy.parent, ignore_errors=True)
+    # 7. the same incremental build again, from the warehouse of step 1 (A, B, A')
+    log("incremental dbt build again (+1 day, from the warehouse of the full build)")
+    shutil.copyfile(dirs.before_day_copy, dirs.warehouse)
+    again, _ = dbt_build(dirs)
+    r.update(incremental_again_build_s=again.seconds,
+             incremental_mean_build_s=mean_of_present(r["incremental_build_s"], again.seconds))
+    shutil.rmtree(dirs.before_day_copy.parent, ignore_errors=True)
     return r, nodes
 
 
